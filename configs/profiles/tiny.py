@@ -1,0 +1,47 @@
+# The `tiny` profile: an override layer that makes any model config in configs/ train on the embedded
+# synthetic dataset on a CPU in minutes. Narrow backbones trained from scratch (no pretrained weights can be
+# downloaded), small images, and each config's own epoch count over a small train split, so a teacher's
+# 2x schedule is still twice a student's 1x. Sizes were chosen from CPU step times in ../shared/STACK-FACTS.md.
+
+# repro.data.synthetic.SyntheticSpec; the dataset is generated once and cached under ~/.cache/repro/data.
+synthetic = dict(seed=0, num_train=400, num_val=100, image_size=192)
+# ResNet base_channels: 16 instead of 64. The bridge derives the FPN's in_channels from it.
+backbone_width = 16
+# LinearLR warm-up in iterations: the COCO configs' 500 would cover most of a tiny 1x run (12 x 50 iterations).
+warmup_iters = 100
+
+img_scale = (192, 192)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+val_loader = dict(
+    batch_size=8, num_workers=0, persistent_workers=False,
+    dataset=dict(ann_file='annotations/instances_val.json', data_prefix=dict(img='val/'), pipeline=test_pipeline))
+
+overrides = dict(
+    model=dict(
+        backbone=dict(base_channels=backbone_width, frozen_stages=-1, norm_eval=False,
+                      norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
+        neck=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, feat_channels=64)),
+    train_dataloader=dict(
+        batch_size=8, num_workers=1, persistent_workers=True,
+        dataset=dict(ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
+                     filter_cfg=dict(filter_empty_gt=True, min_size=0), pipeline=train_pipeline)),
+    val_dataloader=val_loader,
+    test_dataloader=val_loader,
+    default_hooks=dict(logger=dict(interval=10), checkpoint=dict(interval=1, max_keep_ckpts=2),
+                       visualization=dict(draw=False)),
+    log_processor=dict(window_size=10),
+    env_cfg=dict(dist_cfg=dict(backend='gloo')),
+)

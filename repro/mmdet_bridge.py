@@ -1,0 +1,152 @@
+"""The one place that compiles a model config, a profile and overrides into an mmengine config.
+
+`compile_config` returns a `Compiled`: the mmengine Config ready for `Runner.from_cfg`, and the run key, a
+hash of the resolved config with machine-specific paths replaced by a label, so the same run gets the same
+key on every machine.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repro.errors import ReproError
+from repro.profiles import CONFIG_DIR, check_coco_root, coco_root, profile_file
+
+SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
+                 ('test_dataloader', 'test_evaluator'))
+
+
+@dataclass
+class Compiled:
+    cfg: Any  # mmengine.config.Config
+    run_key: str
+    profile: str
+
+
+def load_config(path: str | Path):
+    """Read an mmengine config file. Config files are Python and run as code: only pass trusted files."""
+    from mmengine.config import Config
+    path = Path(path)
+    if not path.is_file():
+        hint = ', '.join(sorted(str(p.relative_to(CONFIG_DIR.parent)) for p in CONFIG_DIR.glob('*/*.py') if p.parent.name != 'profiles')[:4])
+        raise ReproError(f'config not found: {path}; pass a file under configs/ (for example {hint})')
+    try:
+        return Config.fromfile(str(path))
+    except Exception as err:  # a config is user code: any error in it is the user's to fix
+        raise ReproError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
+
+
+def compile_config(config: str | Path, profile: str, overrides: list[str] | None = None,
+                   data_root: str | None = None, seed: int = 0) -> Compiled:
+    cfg = load_config(config)
+    prof = load_config(profile_file(profile))
+    cfg.merge_from_dict(prof.get('overrides', {}).to_dict())
+    if profile == 'tiny':
+        root, label = _apply_tiny(cfg, prof)
+    else:
+        root = coco_root(data_root or prof.get('data_root'))
+        check_coco_root(root)
+        _set_data_root(cfg, root)
+        label = 'coco'
+    apply_overrides(cfg, overrides or [], Path(config).name)
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(str(root), f'<{label}>')
+    return Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile)
+
+
+def _apply_tiny(cfg, prof) -> tuple[Path, str]:
+    from repro.data.synthetic import CLASSES, SyntheticSpec, ensure_dataset
+    spec = SyntheticSpec(**prof.synthetic)
+    root = ensure_dataset(spec)
+    _set_data_root(cfg, root, classes=CLASSES)
+    _set_num_classes(cfg.model, len(CLASSES))
+    _sync_neck_channels(cfg.model)
+    for sched in cfg.get('param_scheduler', []):
+        if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
+            sched.end = prof.warmup_iters
+    if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop':  # evaluate once, at the end
+        cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs
+    return root, f'synthetic-{spec.key()}'
+
+
+def _leaf_dataset(loader_cfg):
+    ds = loader_cfg.dataset
+    while 'dataset' in ds:  # RepeatDataset and other wrappers
+        ds = ds.dataset
+    return ds
+
+
+def _set_data_root(cfg, root: Path, classes: tuple[str, ...] | None = None) -> None:
+    for loader, evaluator in SPLIT_LOADERS:
+        ds = _leaf_dataset(cfg[loader])
+        ds.data_root = str(root) + '/'
+        if classes:
+            ds.metainfo = dict(classes=classes)
+        if evaluator and evaluator in cfg:
+            cfg[evaluator].ann_file = str(root / ds.ann_file)
+
+
+def _set_num_classes(node, n: int) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'num_classes':
+                node[key] = n
+            else:
+                _set_num_classes(value, n)
+    elif isinstance(node, list):
+        for item in node:
+            _set_num_classes(item, n)
+
+
+def _sync_neck_channels(model) -> None:
+    """Derive the FPN's input widths from a (possibly narrowed) ResNet backbone."""
+    backbone, neck = model.get('backbone', {}), model.get('neck')
+    if backbone.get('type') != 'ResNet' or not neck:
+        return
+    expansion = 1 if backbone.depth in (18, 34) else 4
+    base = backbone.get('base_channels', 64)
+    neck.in_channels = [base * expansion * 2 ** i for i in backbone.get('out_indices', (0, 1, 2, 3))]
+
+
+def apply_overrides(cfg, overrides: list[str], source: str) -> None:
+    """Apply `a.b.c=value` overrides. A key must already exist in the config, unless written `+a.b.c=value`."""
+    flat = _flat_keys(cfg.to_dict())
+    parsed = {}
+    for item in overrides:
+        key, sep, raw = item.partition('=')
+        adding = key.startswith('+')
+        key = key.lstrip('+')
+        if not sep or not key:
+            raise ReproError(f"bad override '{item}': write it as key=value, for example train_cfg.max_epochs=6")
+        if not adding and key not in flat:
+            close = difflib.get_close_matches(key, flat, n=3)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ''
+            hint += f' (write +{key}=... to add a new key)'
+            raise ReproError(f"unknown override key '{key}': no such key in {source}{hint}")
+        parsed[key] = _parse_value(raw)
+    cfg.merge_from_dict(parsed)
+
+
+def _flat_keys(node, prefix: str = '') -> set[str]:
+    keys = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f'{prefix}{key}'
+            keys.add(path)
+            keys |= _flat_keys(value, path + '.')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            keys |= _flat_keys(value, f'{prefix}{i}.')
+    return keys
+
+
+def _parse_value(raw: str):
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        return raw  # a bare word is a string

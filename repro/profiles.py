@@ -1,0 +1,47 @@
+"""Profiles: `tiny` (embedded synthetic data, CPU-sized) and `coco` (the papers' setup).
+
+A profile is a config file under configs/profiles/ holding an `overrides` dict that is merged over a model
+config, plus a few settings the bridge applies (data root, widths). This module only finds and checks them;
+repro.mmdet_bridge applies them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from repro.errors import ReproError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / 'configs'
+PROFILES = ('tiny', 'coco')
+COCO_LAYOUT = ('annotations/instances_train2017.json', 'annotations/instances_val2017.json', 'train2017',
+               'val2017')
+
+
+def profile_file(name: str) -> Path:
+    if name not in PROFILES:
+        raise ReproError(f"unknown profile '{name}': choose one of {', '.join(PROFILES)}")
+    return CONFIG_DIR / 'profiles' / f'{name}.py'
+
+
+def coco_root(explicit: str | None = None) -> Path:
+    """The COCO root: --data-root, else $REPRO_COCO_ROOT, else data/coco in the repo."""
+    return Path(explicit or os.environ.get('REPRO_COCO_ROOT') or REPO_ROOT / 'data' / 'coco')
+
+
+def default_profile(data_root: str | None = None) -> str:
+    """`coco` when a complete COCO is found, else `tiny`."""
+    return 'coco' if not missing_coco_parts(coco_root(data_root)) else 'tiny'
+
+
+def missing_coco_parts(root: Path) -> list[str]:
+    return [part for part in COCO_LAYOUT if not (root / part).exists()]
+
+
+def check_coco_root(root: Path) -> None:
+    missing = missing_coco_parts(root)
+    if missing:
+        what = (f"no COCO 2017 at {root}: expected {', '.join(COCO_LAYOUT)} there" if len(missing) == len(COCO_LAYOUT)
+                else f"COCO 2017 at {root} is incomplete: missing {', '.join(missing)}")
+        raise ReproError(f'{what}. Pass --data-root DIR (or set REPRO_COCO_ROOT), '
+                         'or use --profile tiny for the embedded synthetic dataset')
