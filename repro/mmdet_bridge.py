@@ -17,6 +17,8 @@ from typing import Any
 from repro.errors import ReproError
 from repro.profiles import CONFIG_DIR, check_coco_root, coco_root, profile_file
 
+MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
+TEACHER_WEIGHTS = 'weights.pth'  # a finished run's final model weights, written by repro.train
 SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
                  ('test_dataloader', 'test_evaluator'))
 
@@ -26,6 +28,12 @@ class Compiled:
     cfg: Any  # mmengine.config.Config
     run_key: str
     profile: str
+    config: Path
+    teacher: 'Compiled | None' = None  # the teacher's own run, for distillation configs
+
+    @property
+    def teacher_checkpoint(self) -> str | None:
+        return self.cfg.model.get(_teacher_ckpt_key(self.cfg.model)) if self.teacher else None
 
 
 def load_config(path: str | Path):
@@ -46,20 +54,64 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     cfg = load_config(config)
     prof = load_config(profile_file(profile))
     cfg.merge_from_dict(prof.get('overrides', {}).to_dict())
-    if profile == 'tiny':
-        root, label = _apply_tiny(cfg, prof)
+    user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
+    if profile == 'tiny':  # after the user's overrides: values derived from e.g. backbone depth must follow them
+        root, label = _apply_tiny(cfg, prof, user_keys)
     else:
         root = coco_root(data_root or prof.get('data_root'))
         check_coco_root(root)
         _set_data_root(cfg, root)
         label = 'coco'
-    apply_overrides(cfg, overrides or [], Path(config).name)
     cfg.randomness = dict(seed=seed, deterministic=False)
+    teacher = _attach_teacher(cfg, profile, data_root) if 'teacher' in cfg else None
     blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(str(root), f'<{label}>')
-    return Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile)
+    compiled = Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile, Path(config), teacher)
+    if teacher:  # the checkpoint path is machine-specific, so it is set after hashing (the teacher's key is in)
+        ckpt = cfg.teacher.get('checkpoint') or _default_teacher_checkpoint(teacher)
+        cfg.model[_teacher_ckpt_key(cfg.model)] = ckpt
+    return compiled
 
 
-def _apply_tiny(cfg, prof) -> tuple[Path, str]:
+def _teacher_ckpt_key(model) -> str:
+    return 'teacher_ckpt' if model.get('type') == MMDET_KD_DETECTOR else 'teacher_checkpoint'
+
+
+def _attach_teacher(cfg, profile: str, data_root: str | None) -> 'Compiled':
+    """Compile the teacher of a method config as its own run and attach it to the model config.
+
+    A method config is a student config plus `teacher = dict(config=...)` and either `distill` (our
+    DistillDetector) or a model of mmdet's own KD detector type (LD), which takes the teacher as a config dict.
+    """
+    spec = cfg.get('teacher') or {}
+    if 'config' not in spec:
+        raise ReproError("a distillation config needs teacher = dict(config='configs/teachers/...py')")
+    path = Path(spec['config'])
+    path = path if path.is_absolute() else CONFIG_DIR.parent / path
+    teacher = compile_config(path, profile, list(spec.get('overrides', [])), data_root=data_root)
+    cfg.teacher.run_key = teacher.run_key
+    if cfg.model.get('type') == MMDET_KD_DETECTOR:
+        cfg.model.teacher_config = dict(model=teacher.cfg.model.to_dict())
+        return teacher
+    if 'distill' not in cfg:
+        raise ReproError('a distillation config needs `distill = dict(terms=...)` (see repro/distill/terms.py)')
+    cfg.model = dict(type='DistillDetector', student=cfg.model.to_dict(), teacher=teacher.cfg.model.to_dict(),
+                     distill=cfg.distill.to_dict())
+    cfg.custom_imports = dict(imports=['repro.distill'], allow_failed_imports=False)
+    return teacher
+
+
+def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
+    """tiny: the teacher run's own final weights (repro.train trains it first); coco: the mmdet zoo's."""
+    if teacher.profile == 'coco':
+        url = teacher.cfg.get('zoo_checkpoint')
+        if not url:
+            raise ReproError(f'{teacher.config} names no zoo_checkpoint: pass teacher.checkpoint=PATH')
+        return url
+    from repro.train import default_work_dir
+    return str(default_work_dir(teacher.config, teacher.profile, teacher.run_key) / TEACHER_WEIGHTS)
+
+
+def _apply_tiny(cfg, prof, user_keys: set[str]) -> tuple[Path, str]:
     from repro.data.synthetic import CLASSES, SyntheticSpec, ensure_dataset
     spec = SyntheticSpec(**prof.synthetic)
     root = ensure_dataset(spec)
@@ -69,8 +121,8 @@ def _apply_tiny(cfg, prof) -> tuple[Path, str]:
     for sched in cfg.get('param_scheduler', []):
         if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
             sched.end = prof.warmup_iters
-    if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop':  # evaluate once, at the end
-        cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs
+    if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
+        cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
     return root, f'synthetic-{spec.key()}'
 
 
@@ -113,7 +165,7 @@ def _sync_neck_channels(model) -> None:
     neck.in_channels = [base * expansion * 2 ** i for i in backbone.get('out_indices', (0, 1, 2, 3))]
 
 
-def apply_overrides(cfg, overrides: list[str], source: str) -> None:
+def apply_overrides(cfg, overrides: list[str], source: str) -> set[str]:
     """Apply `a.b.c=value` overrides. A key must already exist in the config, unless written `+a.b.c=value`."""
     flat = _flat_keys(cfg.to_dict())
     parsed = {}
@@ -130,6 +182,7 @@ def apply_overrides(cfg, overrides: list[str], source: str) -> None:
             raise ReproError(f"unknown override key '{key}': no such key in {source}{hint}")
         parsed[key] = _parse_value(raw)
     cfg.merge_from_dict(parsed)
+    return set(parsed)
 
 
 def _flat_keys(node, prefix: str = '') -> set[str]:

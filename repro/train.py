@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 from repro.cli import run_cli
 from repro.errors import ReproError
+from repro.mmdet_bridge import TEACHER_WEIGHTS
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
@@ -20,7 +22,9 @@ RESULT_FILE = 'result.json'
 
 
 def default_work_dir(config: str | Path, profile: str, run_key: str) -> Path:
-    return REPO_ROOT / 'work_dirs' / profile / f'{Path(config).stem}-{run_key}'
+    """$REPRO_WORK_DIRS (default: work_dirs in the repo) / profile / <config name>-<run key>."""
+    root = Path(os.environ.get('REPRO_WORK_DIRS') or REPO_ROOT / 'work_dirs')
+    return root / profile / f'{Path(config).stem}-{run_key}'
 
 
 def coco_metrics(metrics: dict) -> dict[str, float]:
@@ -52,11 +56,20 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
             return result
         raise ReproError(f'{work_dir} holds a different run ({result.get("run_key")}); pass another --work-dir')
 
+    if compiled.teacher and not Path(compiled.teacher_checkpoint).exists() and compiled.profile == 'tiny':
+        teacher = compiled.teacher
+        print(f'{Path(config).stem}: training its teacher {teacher.config.name} first')
+        train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root)
     cfg = compiled.cfg
     cfg.work_dir = str(work_dir)
+    # mmengine keeps one Visualizer per name in the process: a second run would write into the first's vis_data
+    cfg.visualizer.name = f'visualizer-{compiled.run_key}-{time.time_ns()}'
     cfg.resume = (work_dir / 'last_checkpoint').exists()  # mmengine resumes from the latest checkpoint
     allow_mmengine_checkpoints()
     from mmengine.runner import Runner
+    from mmengine.utils import import_modules_from_strings
+    if cfg.get('custom_imports'):  # Config.fromfile honours it, Runner.from_cfg does not
+        import_modules_from_strings(**cfg.custom_imports)
     start = time.time()
     runner = Runner.from_cfg(cfg)
     recorder = _MetricsRecorder()
@@ -64,6 +77,7 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     runner.train()
     if not recorder.metrics:  # a schedule whose last epoch did not evaluate
         recorder.metrics = runner.val_loop.run()
+    save_weights(runner.model, work_dir / TEACHER_WEIGHTS, compiled.run_key)
     result = {
         'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'overrides': list(overrides or []),
         'seed': seed, 'status': 'done', 'metrics': coco_metrics(recorder.metrics),
@@ -72,6 +86,18 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     atomic_write_json(result_path, result)
     print(f'{Path(config).stem}: AP {result["metrics"].get("AP")} ({result["wall_time_s"]:.0f} s) -> {result_path}')
     return result
+
+
+def save_weights(model, path: Path, run_key: str) -> None:
+    """The final model weights alone (for a distiller: the plain student's), written atomically."""
+    import os
+
+    import torch
+    from mmengine.model import is_model_wrapper
+    model = model.module if is_model_wrapper(model) else model
+    tmp = path.with_name(f'.{path.name}.tmp')
+    torch.save({'state_dict': model.state_dict(), 'meta': {'run_key': run_key}}, tmp)
+    os.replace(tmp, path)
 
 
 def _metrics_recorder_base():

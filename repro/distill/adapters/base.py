@@ -1,0 +1,148 @@
+"""What a head adapter exposes of a dense head, so that a KD loss is written once for every detector.
+
+A dense head has two towers, `cls` and `reg`, of `stacked_convs` ConvModules each, then predictor convs
+(and a `Scale` per level where the head has one). Layer index `i` names the input of tower layer `i`:
+
+- `i = 0` is the FPN feature itself;
+- `0 < i <= stacked_convs` is the output of tower layer `i - 1` *before its activation* (conv + norm only),
+  which is where the official CrossKD takes the student's feature; `activate(i, x)` applies that activation.
+
+`run_from(branch, x, i)` continues from such a feature: activation (for i > 0), layers i..end. So for any
+head, `predict(run_from('cls', f_cls, i), run_from('reg', f_reg, i), level)` on the head's own layer-i
+features reproduces `head.forward` exactly; the equivalence tests check this for every adapter.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+BRANCHES = ('cls', 'reg')
+
+
+@dataclass
+class HeadOutputs:
+    """One head's forward over all FPN levels.
+
+    Attributes:
+        preds: name -> per-level maps: 'cls' (N, A*C, H, W), 'reg' (N, A*K, H, W) as the head's loss takes them,
+            and 'centerness' (N, A, H, W) for heads that have it.
+        feats: branch -> per-level layer-`layer` features (N, F, H, W), as defined in the module docstring.
+        layer: the layer index the features were taken at.
+    """
+    preds: dict[str, list[Tensor]]
+    feats: dict[str, list[Tensor]] = field(default_factory=dict)
+    layer: int = 0
+
+
+@dataclass
+class Targets:
+    """The student head's own target assignment, flattened over levels and anchors: L locations per image.
+
+    Attributes:
+        valid: (N, L) float, the head's label weights (1 where the location takes part in the cls loss).
+        pos: (N, L) bool, locations assigned to a ground-truth box.
+        num_pos: scalar tensor, the number of positives (at least 1), the detection loss's avg_factor.
+    """
+    valid: Tensor
+    pos: Tensor
+    num_pos: Tensor
+
+
+class HeadAdapter:
+    """Base class; subclasses set `predictors` and implement `predict`, `decode` and `targets`."""
+
+    #: mmdet head class names this adapter serves, e.g. ('GFLHead',)
+    heads: tuple[str, ...] = ()
+
+    def __init__(self, head):
+        self.head = head
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.head.cls_convs)
+
+    def tower(self, branch: str):
+        return {'cls': self.head.cls_convs, 'reg': self.head.reg_convs}[branch]
+
+    def activate(self, layer: int, x: Tensor) -> Tensor:
+        """The activation that follows tower layer `layer - 1` (identity for layer 0)."""
+        if layer == 0:
+            return x
+        return self._activate(self.tower('cls')[layer - 1], x)
+
+    @staticmethod
+    def _activate(conv, x: Tensor) -> Tensor:
+        """`conv`'s activation, never in place: mmcv builds ReLU(inplace=True), which would overwrite `x`."""
+        if not conv.with_activation:
+            return x
+        return conv.activate(x.clone() if getattr(conv.activate, 'inplace', False) else x)
+
+    def run_from(self, branch: str, x: Tensor, layer: int) -> Tensor:
+        """Activation, then tower layers `layer..end`, on a layer-`layer` feature; returns the tower output."""
+        x = self.activate(layer, x)
+        for conv in self.tower(branch)[layer:]:
+            x = conv(x)
+        return x
+
+    def forward(self, feats: list[Tensor], layer: int) -> HeadOutputs:
+        """Run the whole head on FPN features, keeping each branch's layer-`layer` features."""
+        preds: dict[str, list[Tensor]] = {}
+        kept: dict[str, list[Tensor]] = {b: [] for b in BRANCHES}
+        for level, x in enumerate(feats):
+            tower_out = {}
+            for branch in BRANCHES:
+                y = x
+                if layer == 0:
+                    kept[branch].append(y)
+                for i, conv in enumerate(self.tower(branch)):
+                    y = conv(y, activate=False)
+                    if i + 1 == layer:
+                        kept[branch].append(y)
+                        y = self._activate(conv, y)  # out of place, so the kept feature stays pre-activation
+                    elif conv.with_activation:
+                        y = conv.activate(y)
+                tower_out[branch] = y
+            for name, value in self.predict(tower_out['cls'], tower_out['reg'], level).items():
+                preds.setdefault(name, []).append(value)
+        return HeadOutputs(preds, kept, layer)
+
+    def cross_forward(self, feats: dict[str, list[Tensor]], layer: int) -> dict[str, list[Tensor]]:
+        """This head's layers `layer..end` and predictors on another head's layer-`layer` features."""
+        preds: dict[str, list[Tensor]] = {}
+        for level in range(len(feats['cls'])):
+            cls = self.run_from('cls', feats['cls'][level], layer)
+            reg = self.run_from('reg', feats['reg'][level], layer)
+            for name, value in self.predict(cls, reg, level).items():
+                preds.setdefault(name, []).append(value)
+        return preds
+
+    # --- per head family -------------------------------------------------------------------------------
+    def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
+        """Predictor layers (and Scale) on the two tower outputs of one level, exactly as head.forward does."""
+        raise NotImplementedError
+
+    def decode(self, reg: Tensor, priors: Tensor) -> Tensor:
+        """Boxes (M, 4) in x1y1x2y2 pixels from flattened reg predictions (M, K) and their priors (M, 4 or 2+)."""
+        raise NotImplementedError
+
+    def targets(self, outputs: HeadOutputs, data_samples) -> Targets:
+        """The head's own target assignment for the student's predictions."""
+        raise NotImplementedError
+
+    # --- shared helpers ---------------------------------------------------------------------------------
+    def priors(self, maps: list[Tensor]) -> Tensor:
+        """Priors of every location, flattened over levels: (L, 4) anchors, or (L, 4) points (x, y, stride, stride)."""
+        sizes = [m.shape[-2:] for m in maps]
+        generator = self.head.prior_generator
+        # only point generators take `with_stride`; AnchorGenerator.grid_priors has no such argument
+        extra = {'with_stride': True} if 'with_stride' in inspect.signature(generator.grid_priors).parameters else {}
+        priors = generator.grid_priors(sizes, dtype=maps[0].dtype, device=maps[0].device, **extra)
+        return torch.cat(priors)
+
+    @staticmethod
+    def flatten(maps: list[Tensor], channels: int) -> Tensor:
+        """Per-level (N, A*channels, H, W) maps -> (N, L, channels), in mmdet's level/row/column/anchor order."""
+        return torch.cat([m.permute(0, 2, 3, 1).reshape(m.shape[0], -1, channels) for m in maps], dim=1)

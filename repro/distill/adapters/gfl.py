@@ -1,0 +1,51 @@
+"""GFL: one square anchor per location, boxes as distributions over distances {0..reg_max} in stride units."""
+from __future__ import annotations
+
+from torch import Tensor
+
+from repro.distill.adapters import register
+from repro.distill.adapters.atss import ATSSAdapter
+
+
+@register
+class GFLAdapter(ATSSAdapter):
+    """Targets are ATSS's (GFLHead.get_targets has the same form, and the same avg_factor convention)."""
+
+    heads = ('GFLHead',)
+
+    def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
+        """GFLHead's predictor convs and the level's Scale on the distribution logits.
+
+        Args:
+            cls_feat: (N, F, H, W) cls tower output.
+            reg_feat: (N, F, H, W) reg tower output.
+            level: FPN level index, picks `head.scales[level]`.
+
+        Returns:
+            'cls': (N, C, H, W) joint cls-quality logits; 'reg': (N, 4*(reg_max+1), H, W) float32 logits of the
+            (left, top, right, bottom) distance distributions.
+        """
+        head = self.head
+        return {'cls': head.gfl_cls(cls_feat), 'reg': head.scales[level](head.gfl_reg(reg_feat)).float()}
+
+    def decode(self, reg: Tensor, priors: Tensor) -> Tensor:
+        """Expected distances (softmax integral) times the anchor's stride, then boxes from the anchor center.
+
+        Args:
+            reg: (M, 4*(reg_max+1)) distribution logits.
+            priors: (M, 4) anchors, x1y1x2y2 pixels; each anchor's stride is recovered from its size.
+
+        Returns:
+            (M, 4) boxes, x1y1x2y2 pixels; differentiable w.r.t. `reg`.
+        """
+        head = self.head
+        distances = head.integral(reg) * self._strides(priors)[:, None]
+        return head.bbox_coder.decode(head.anchor_center(priors), distances)
+
+    def _strides(self, anchors: Tensor) -> Tensor:
+        """(M,) stride of each anchor: that of the level whose base anchor has the same width."""
+        generator = self.head.prior_generator
+        widths = anchors.new_tensor([float(b[0, 2] - b[0, 0]) for b in generator.base_anchors])
+        strides = anchors.new_tensor([float(s[0]) for s in generator.strides])
+        level = ((anchors[:, 2] - anchors[:, 0])[:, None] - widths).abs().argmin(dim=1)
+        return strides[level]

@@ -1,0 +1,143 @@
+"""One distillation detector for every dense single-stage detector: a student plus a frozen guest teacher.
+
+The student's backbone, neck and head are this detector's own modules under mmdet's usual names, so its
+checkpoints are plain student checkpoints (`GFL`, `ATSS`, ... load them as they are). The teacher lives
+outside `_modules`: it is not in `state_dict()`, `parameters()` (so not in the optimizer) or DDP, it stays in
+eval mode, and its own forward runs under `no_grad`. CrossKD terms still send gradients *through* its frozen
+layers into the student's features.
+"""
+from __future__ import annotations
+
+import torch
+from mmdet.models.detectors import SingleStageDetector
+from mmdet.models.utils import unpack_gt_instances
+from mmdet.registry import MODELS
+from torch import Tensor, nn
+
+from repro.distill.adapters import adapter_for
+from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
+from repro.distill.losses import build_loss
+from repro.distill.standardize import match_stats
+from repro.distill.teacher import load_teacher
+from repro.distill.terms import Term, parse_distill
+from repro.errors import ReproError
+
+PRED_ORDER = ('cls', 'reg', 'centerness')  # the order of loss_by_feat's prediction arguments
+
+
+@MODELS.register_module()
+class DistillDetector(SingleStageDetector):
+    """Args:
+        student: the student detector's model config (any SingleStageDetector: GFL, ATSS, FCOS, RetinaNet, ...).
+        teacher: the teacher detector's model config.
+        distill: the KD terms, see repro.distill.terms.
+        teacher_checkpoint: path or URL of the teacher's weights; None leaves the teacher randomly initialised
+            (tests only).
+    """
+
+    def __init__(self, student: dict, teacher: dict, distill: dict, teacher_checkpoint: str | None = None,
+                 data_preprocessor=None, init_cfg=None):
+        student = dict(student)
+        student_type = student.pop('type')
+        if not issubclass(MODELS.get(student_type), SingleStageDetector):
+            raise ReproError(f'student type {student_type} is not a dense single-stage detector')
+        super().__init__(backbone=student['backbone'], neck=student.get('neck'), bbox_head=student['bbox_head'],
+                         train_cfg=student.get('train_cfg'), test_cfg=student.get('test_cfg'),
+                         data_preprocessor=data_preprocessor or student.get('data_preprocessor'),
+                         init_cfg=init_cfg)
+        guest = MODELS.build(teacher)
+        if teacher_checkpoint:
+            load_teacher(guest, teacher_checkpoint)
+        guest.eval()
+        guest.requires_grad_(False)
+        object.__setattr__(self, 'teacher', guest)  # bypasses nn.Module registration on purpose
+        self.student_adapter = adapter_for(self.bbox_head)
+        self.teacher_adapter = adapter_for(guest.bbox_head)
+        self.spec = parse_distill(distill, self.student_adapter.num_layers)
+        self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss) for t in self.spec.active})  # no parameters
+        self._check_widths()
+
+    def _check_widths(self) -> None:
+        s, t = self.bbox_head, self.teacher.bbox_head
+        if self.spec.needs_cross and (s.feat_channels != t.feat_channels or s.in_channels != t.in_channels):
+            raise ReproError(f'student and teacher head widths differ (in {s.in_channels} vs {t.in_channels}, '
+                             f'feat {s.feat_channels} vs {t.feat_channels}) and no adapter is configured')
+
+    # --- the teacher stays a frozen guest -------------------------------------------------------------------
+    def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), .float(), ... move the teacher too
+        self.teacher._apply(fn, *args, **kwargs)
+        return super()._apply(fn, *args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    # --- training -------------------------------------------------------------------------------------------
+    def loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:
+        spec = self.spec
+        feats = self.extract_feat(batch_inputs)
+        s_out = self.student_adapter.forward(feats, spec.layer)
+        gt_instances, gt_ignore, img_metas = unpack_gt_instances(batch_data_samples)
+        preds = [s_out.preds[k] for k in PRED_ORDER if k in s_out.preds]
+        losses = self.bbox_head.loss_by_feat(*preds, gt_instances, img_metas, gt_ignore)
+        if not spec.active:
+            return losses
+        with torch.no_grad():
+            t_feats = self.teacher.extract_feat(batch_inputs)
+            t_out = self.teacher_adapter.forward(t_feats, spec.layer)
+        cross = self._cross_predictions(s_out, t_out) if spec.needs_cross else None
+        targets = self.student_adapter.targets(s_out, batch_data_samples)
+        for term in spec.active:
+            if term.is_feature:
+                value = self._feature_term(term, feats, t_feats, s_out, t_out)
+            else:
+                source = cross if term.source == 'cross' else s_out.preds
+                value = self._prediction_term(term, source, t_out, targets)
+            losses[f'loss_kd_{term.name}'] = term.weight * value
+        return losses
+
+    def _cross_predictions(self, s_out: HeadOutputs, t_out: HeadOutputs) -> dict[str, list[Tensor]]:
+        feats = s_out.feats
+        if self.spec.renorm:
+            feats = {b: [match_stats(s, t) for s, t in zip(feats[b], t_out.feats[b])] for b in feats}
+        return self.teacher_adapter.cross_forward(feats, self.spec.layer)
+
+    def _prediction_term(self, term: Term, source: dict[str, list[Tensor]], t_out: HeadOutputs,
+                         targets: Targets) -> Tensor:
+        adapter: HeadAdapter = self.student_adapter
+        num_classes = self.bbox_head.cls_out_channels
+        anchors = t_out.preds['cls'][0].shape[1] // num_classes
+        channels = {'cls': num_classes, 'reg': t_out.preds['reg'][0].shape[1] // anchors, 'centerness': 1}[term.pred]
+        student = adapter.flatten(source[term.pred], channels)  # (N, L, channels)
+        teacher = adapter.flatten(t_out.preds[term.pred], channels)
+        n, length = student.shape[:2]
+        if term.pred == 'reg' and term.space == 'box':  # each head decodes its own outputs (train/eval modes differ)
+            priors = adapter.priors(t_out.preds['reg']).repeat(n, 1)
+            producer = self.teacher_adapter if term.source == 'cross' else adapter
+            student = producer.decode(student.reshape(n * length, -1), priors)
+            teacher = self.teacher_adapter.decode(teacher.reshape(n * length, -1), priors)
+        per_location = self.kd_losses[term.name](student.reshape(n * length, -1),
+                                                 teacher.reshape(n * length, -1)).reshape(n, length)
+        weight = self._region(term.region, targets, t_out, num_classes)
+        if term.normalizer == 'num_pos':
+            avg = targets.num_pos
+        else:
+            avg = weight.sum().clamp(min=1.0)
+        return (per_location * weight).sum() / avg
+
+    def _region(self, region: str, targets: Targets, t_out: HeadOutputs, num_classes: int) -> Tensor:
+        valid = targets.valid
+        if region == 'all':
+            return valid
+        if region == 'pos':
+            return valid * targets.pos
+        if region == 'neg':
+            return valid * ~targets.pos
+        scores = self.student_adapter.flatten(t_out.preds['cls'], num_classes).sigmoid().amax(dim=-1)
+        return valid * scores
+
+    def _feature_term(self, term: Term, feats, t_feats, s_out: HeadOutputs, t_out: HeadOutputs) -> Tensor:
+        pairs = zip(feats, t_feats) if term.feature == 'neck' else zip(s_out.feats[term.feature],
+                                                                        t_out.feats[term.feature])
+        return sum(self.kd_losses[term.name](s, t) for s, t in pairs)

@@ -1,0 +1,21 @@
+"""KD loss modules: each maps matched student/teacher tensors to a per-location loss; the detector weights and
+normalises. `LOSSES` is a plain dict from a config `type` to its class."""
+from repro.distill.losses.box_iou_kd import BoxIoUKD
+from repro.distill.losses.centerness_kd import CenternessKD
+from repro.distill.losses.distribution_kl_kd import DistributionKLKD
+from repro.distill.losses.pkd import PKDLoss
+from repro.distill.losses.quality_focal_kd import QualityFocalKD
+
+LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss)}
+
+
+def build_loss(cfg: dict):
+    from repro.errors import ReproError
+    cfg = dict(cfg)
+    name = cfg.pop('type', None)
+    if name not in LOSSES:
+        raise ReproError(f"unknown KD loss type '{name}': choose one of {', '.join(sorted(LOSSES))}")
+    try:
+        return LOSSES[name](**cfg)
+    except TypeError as err:
+        raise ReproError(f'bad arguments for KD loss {name}: {err}') from err

@@ -1,0 +1,53 @@
+"""The frozen teacher: fetch its checkpoint (path or URL), check it against the teacher config, load it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from torch import nn
+
+from repro.checkpoint import load_checkpoint_file
+from repro.errors import ReproError
+
+
+def fetch(checkpoint: str) -> Path:
+    """A local path as is; a URL is downloaded once into ~/.cache/repro/teachers (the coco profile's zoo teachers)."""
+    if urlparse(checkpoint).scheme not in ('http', 'https'):
+        return Path(checkpoint)
+    from repro.data.synthetic import default_cache_root
+    target = default_cache_root().parent / 'teachers' / Path(urlparse(checkpoint).path).name
+    if not target.exists():
+        import torch.hub
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix('.part')
+        try:
+            torch.hub.download_url_to_file(checkpoint, str(tmp), progress=True)
+        except Exception as err:  # any network failure: one line, nothing half-written left
+            tmp.unlink(missing_ok=True)
+            raise ReproError(f'cannot download teacher checkpoint {checkpoint}: {err}; download it by hand and '
+                             'pass its path as teacher.checkpoint=PATH') from err
+        os.replace(tmp, target)
+    return target
+
+
+def load_teacher(teacher: nn.Module, checkpoint: str) -> None:
+    """Load weights into `teacher`, refusing missing keys and mismatched shapes before training starts."""
+    path = fetch(checkpoint)
+    state = load_checkpoint_file(path)
+    state = state.get('state_dict', state)
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    expected = teacher.state_dict()
+    missing = sorted(set(expected) - set(state))
+    mismatched = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
+                  if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or mismatched:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing keys ({', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''})")
+        if mismatched:
+            parts.append(f"{len(mismatched)} shape mismatches, checkpoint vs config "
+                         f"({'; '.join(mismatched[:3])}{'; ...' if len(mismatched) > 3 else ''})")
+        raise ReproError(f"teacher checkpoint {path} does not match the teacher config: {' and '.join(parts)}; "
+                         'pass the checkpoint trained with this teacher config')
+    teacher.load_state_dict({k: state[k] for k in expected})

@@ -1,0 +1,103 @@
+"""A method's KD terms: what each term compares, where, with which loss. Parsed from the config's `distill`.
+
+    distill = dict(
+        layer=3,          # CrossKD layer index: 0 feeds FPN features, stacked_convs only the predictors
+        renorm=True,      # re-normalise the student's feature to the teacher's per-channel statistics
+        terms=dict(       # keyed by name; a term with weight 0 is switched off
+            cls=dict(source='cross', pred='cls', region='all', loss=dict(type='QualityFocalKD', beta=1.0),
+                     weight=1.0),
+            reg=dict(source='cross', pred='reg', region='teacher_score', loss=dict(type='DistributionKLKD'),
+                     weight=4.0),
+            neck=dict(feature='neck', loss=dict(type='PKDLoss'), weight=1.0)))
+
+Prediction terms (`pred`) compare the `source` predictions, the student's own ('student': prediction
+mimicking) or the teacher head's on the student's features ('cross': CrossKD), with the teacher's predictions,
+at every location weighted by `region`:
+  'all' (the head's label weights), 'pos' and 'neg' (its assigned positives / negatives), or 'teacher_score'
+  (label weights × the teacher's max class probability: a soft foreground).
+`space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
+positives (`norm='num_pos'`, the default for cls and centerness) or by its summed weights ('weight_sum', the
+default for reg). Feature terms (`feature`: 'neck', or 'cls' / 'reg' for the head towers at `layer`) compare
+student and teacher features level by level.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from repro.errors import ReproError
+
+SOURCES = ('student', 'cross')
+PREDS = ('cls', 'reg', 'centerness')
+REGIONS = ('all', 'pos', 'neg', 'teacher_score')
+FEATURES = ('neck', 'cls', 'reg')
+
+
+@dataclass(frozen=True)
+class Term:
+    name: str
+    loss: dict
+    weight: float = 1.0
+    source: str | None = None
+    pred: str | None = None
+    region: str = 'all'
+    space: str = 'raw'
+    norm: str | None = None
+    feature: str | None = None
+
+    @property
+    def is_feature(self) -> bool:
+        return self.feature is not None
+
+    @property
+    def normalizer(self) -> str:
+        return self.norm or ('weight_sum' if self.pred == 'reg' else 'num_pos')
+
+
+@dataclass(frozen=True)
+class DistillSpec:
+    layer: int = 3
+    renorm: bool = True
+    terms: tuple[Term, ...] = field(default_factory=tuple)
+
+    @property
+    def active(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.weight)
+
+    @property
+    def needs_cross(self) -> bool:
+        return any(t.source == 'cross' for t in self.active)
+
+
+def _choice(name: str, key: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ReproError(f"distill.terms.{name}.{key} is {value!r}: choose one of {', '.join(map(str, allowed))}")
+
+
+def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - {'layer', 'renorm', 'terms'}
+    if unknown:
+        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, terms")
+    layer = int(cfg.get('layer', min(3, num_layers)))
+    if not 0 <= layer <= num_layers:
+        raise ReproError(f'distill.layer is {layer}: the head has {num_layers} tower layers, so use 0..{num_layers}')
+    allowed = {f.name for f in fields(Term)} - {'name'}
+    terms = []
+    for name, raw in dict(cfg.get('terms') or {}).items():
+        raw = dict(raw)
+        bad = set(raw) - allowed
+        if bad:
+            raise ReproError(f"unknown keys {sorted(bad)} in distill.terms.{name}: allowed are {', '.join(sorted(allowed))}")
+        if 'loss' not in raw:
+            raise ReproError(f'distill.terms.{name} has no loss')
+        term = Term(name=name, **raw)
+        if term.is_feature:
+            _choice(name, 'feature', term.feature, FEATURES)
+        else:
+            _choice(name, 'source', term.source, SOURCES)
+            _choice(name, 'pred', term.pred, PREDS)
+            _choice(name, 'region', term.region, REGIONS)
+            _choice(name, 'space', term.space, ('raw', 'box'))
+            _choice(name, 'norm', term.normalizer, ('num_pos', 'weight_sum'))
+        terms.append(term)
+    return DistillSpec(layer=layer, renorm=bool(cfg.get('renorm', True)), terms=tuple(terms))

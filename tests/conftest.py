@@ -1,0 +1,23 @@
+"""Shared fixtures: an isolated cache for generated data, and the overrides that make a tiny run take seconds."""
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Generated datasets go to a per-session cache, never to the user's ~/.cache/repro.
+os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'))
+os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+# A tiny-profile run in seconds: a ResNet-18 on 16 train and 16 val images.
+FAST = ['model.backbone.depth=18', 'train_dataloader.batch_size=4', '+train_dataloader.dataset.indices=16',
+        '+val_dataloader.dataset.indices=16', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1']
+
+
+@pytest.fixture(scope='session')
+def repo() -> Path:
+    return REPO

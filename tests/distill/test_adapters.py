@@ -1,0 +1,385 @@
+"""Head adapters against the mmdet heads they wrap: predictions, kept features, decoding and target assignment.
+
+Every test runs over every registered adapter (plus FCOS with its norm_on_bbox / centerness_on_reg variant), on
+a small head built from the repo's own detector config: 32 channels, towers of 2 layers (so layer 1 has layers
+before and after it), 5 FPN levels for a 128x128 image.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from repro.distill.adapters import ADAPTERS, adapter_for
+from repro.distill.adapters.base import HeadAdapter
+from repro.errors import ReproError
+
+REPO = Path(__file__).resolve().parents[2]
+SIZES = (16, 8, 4, 2, 1)  # strides 8..128 on a 128x128 image
+IMG = 128
+CHANNELS = 32  # GN heads use 32 groups
+STACKED = 2
+NUM_CLASSES = 3
+PRED_KEYS = ('cls', 'reg', 'centerness')  # the order of head.forward's outputs
+FCOS_TRICKS = dict(norm_on_bbox=True, centerness_on_reg=True, center_sampling=True, center_sample_radius=1.5)
+CASES = [(name, {}) for name in sorted(ADAPTERS)] + [('FCOSHead', FCOS_TRICKS)]
+IDS = [name + ('-tricks' if extra else '') for name, extra in CASES]
+# GT boxes (x1, y1, x2, y2) per image: a tall thin one, then a wide flat one; neither meets its own transpose
+GT_BOXES = ([[96., 4., 120., 64.]], [[4., 100., 100., 124.]])
+# how far outside its GT box a positive prior's center may lie: MaxIoU assignment has no center condition
+CENTER_MARGIN = {'RetinaHead': 16.0}
+
+
+@functools.cache
+def detector_configs() -> dict:
+    """bbox_head type -> model config, from configs/detectors/ (the first config found per head type)."""
+    from repro.mmdet_bridge import load_config
+    found = {}
+    for path in sorted((REPO / 'configs' / 'detectors').glob('*.py')):
+        model = load_config(path).model
+        found.setdefault(model.bbox_head.type, model)
+    return found
+
+
+def build_head(name: str, **extra):
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    model = detector_configs().get(name)
+    if model is None:
+        pytest.fail(f'no config under configs/detectors/ has a {name}: add one so its adapter is tested')
+    cfg = model.bbox_head.copy()
+    cfg.update(in_channels=CHANNELS, feat_channels=CHANNELS, stacked_convs=STACKED, num_classes=NUM_CLASSES,
+               train_cfg=model.get('train_cfg'), test_cfg=model.get('test_cfg'), **extra)
+    torch.manual_seed(0)
+    head = MODELS.build(cfg)
+    for level, scale in enumerate(getattr(head, 'scales', [])):  # distinct scales, so a missed Scale shows
+        scale.scale.data.fill_(0.6 + 0.2 * level)
+    return head
+
+
+@pytest.fixture(scope='module', autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is faster, and does not fight a busy machine's other jobs for cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module', params=CASES, ids=IDS)
+def case(request):
+    name, extra = request.param
+    head = build_head(name, **extra)
+    return name, head, adapter_for(head)
+
+
+@pytest.fixture(scope='module')
+def feats():
+    torch.manual_seed(1)
+    return [torch.randn(2, CHANNELS, s, s) for s in SIZES]
+
+
+@pytest.fixture(scope='module')
+def runs(case, feats):
+    """runs(training) -> (head.forward(feats), {layer: adapter.forward(feats, layer)}), computed once per mode."""
+    _, head, adapter = case
+    memo = {}
+
+    def run(training: bool):
+        if training not in memo:
+            head.train(training)
+            with torch.no_grad():
+                memo[training] = (head.forward(feats),
+                                  {layer: adapter.forward(feats, layer) for layer in range(adapter.num_layers + 1)})
+        head.train(training)
+        return memo[training]
+    return run
+
+
+def tower_inputs(head, branch: str, x):
+    """[x_0 = x, x_1, ..., x_n]: the (activated) input of each tower layer, and the tower output last."""
+    xs = [x]
+    for conv in getattr(head, f'{branch}_convs'):
+        xs.append(conv(xs[-1]))
+    return xs
+
+
+def assert_preds_equal(preds: dict, ref: tuple):
+    assert set(preds) == set(PRED_KEYS[:len(ref)])
+    for key, ref_maps in zip(PRED_KEYS, ref):
+        assert len(preds[key]) == len(ref_maps) == len(SIZES)
+        for got, want in zip(preds[key], ref_maps):
+            assert got.shape == want.shape and got.dtype == want.dtype, key
+            torch.testing.assert_close(got, want, atol=1e-6, rtol=0, msg=key)
+
+
+def reg_channels(head, preds) -> int:
+    """K, the reg channels per prior: 4, or 4*(reg_max+1) for GFL."""
+    return preds['reg'][0].shape[1] // head.num_base_priors
+
+
+@pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
+def test_forward_matches_head(case, runs, training):
+    _, head, adapter = case
+    ref, outs = runs(training)
+    assert adapter.num_layers == STACKED and sorted(outs) == list(range(STACKED + 1))
+    for layer, out in outs.items():
+        assert out.layer == layer
+        assert_preds_equal(out.preds, ref)
+
+
+@pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
+def test_cross_forward_on_own_features_reproduces_head(case, feats, runs, training):
+    _, head, adapter = case
+    ref, outs = runs(training)
+    with torch.no_grad():
+        for layer, out in outs.items():
+            kept = out.feats
+            before = {b: [f.clone() for f in maps] for b, maps in kept.items()}
+            assert_preds_equal(adapter.cross_forward(kept, layer), ref)
+            for branch, maps in kept.items():  # the other head's features are not modified (in-place ReLU)
+                for got, want in zip(maps, before[branch]):
+                    assert torch.equal(got, want), (branch, layer)
+        # at the last layer only the predictors run: cross_forward == predict on the tower outputs
+        last = adapter.num_layers
+        cross = adapter.cross_forward(outs[last].feats, last)
+        for level, x in enumerate(feats):
+            cls_out, reg_out = tower_inputs(head, 'cls', x)[-1], tower_inputs(head, 'reg', x)[-1]
+            for key, value in adapter.predict(cls_out, reg_out, level).items():
+                torch.testing.assert_close(cross[key][level], value, atol=1e-6, rtol=0)
+
+
+def test_cross_forward_passes_gradient_to_features(case, runs):
+    _, head, adapter = case
+    layer = 1
+    kept = {b: [f.clone().requires_grad_() for f in maps] for b, maps in runs(True)[1][layer].feats.items()}
+    preds = adapter.cross_forward(kept, layer)
+    sum(m.sum() for maps in preds.values() for m in maps).backward()
+    for branch in kept:
+        assert kept[branch][0].grad is not None and kept[branch][0].grad.abs().sum() > 0, branch
+
+
+def test_kept_features_are_pre_activation_tower_inputs(case, feats, runs):
+    _, head, adapter = case
+    _, outs = runs(True)
+    with torch.no_grad():
+        for branch in ('cls', 'reg'):
+            for level, x in enumerate(feats):
+                assert outs[0].feats[branch][level] is x
+        for layer in range(1, adapter.num_layers + 1):
+            out = outs[layer]
+            for branch in ('cls', 'reg'):
+                tower = adapter.tower(branch)
+                for level, x in enumerate(feats):
+                    xs = tower_inputs(head, branch, x)
+                    kept = out.feats[branch][level]
+                    want = tower[layer - 1](xs[layer - 1], activate=False)
+                    torch.testing.assert_close(kept, want, atol=1e-6, rtol=0)
+                    if level == 0:  # pre-activation: negatives where the ReLU would have zeroed them
+                        assert (kept < 0).any() and (xs[layer] >= 0).all()
+                    torch.testing.assert_close(adapter.activate(layer, kept), xs[layer], atol=1e-6, rtol=0)
+                    torch.testing.assert_close(kept, want, atol=1e-6, rtol=0)  # activate() did not overwrite it
+
+
+def test_priors_format(case, feats):
+    name, head, adapter = case
+    priors = adapter.priors(feats)
+    assert priors.shape == (sum(s * s for s in SIZES) * head.num_base_priors, 4)
+    if name == 'FCOSHead':  # points (x, y, stride_w, stride_h), row-major: level 2 (stride 32), row 1, col 2
+        index = 16 * 16 + 8 * 8 + 1 * 4 + 2
+        torch.testing.assert_close(priors[index], torch.tensor([2.5 * 32, 1.5 * 32, 32., 32.]))
+    else:  # anchors x1y1x2y2: the first anchor of level 1's location (row 2, col 3) is centered at (48, 32)
+        index = (16 * 16 + 2 * 8 + 3) * head.num_base_priors
+        center = (priors[index, :2] + priors[index, 2:]) / 2
+        torch.testing.assert_close(center, torch.tensor([48., 32.]))
+
+
+def _known_decode(name, head, priors):
+    """(reg (M, K), priors (M, 4), expected boxes (M, 4)) for hand-computed cases, or None for another head."""
+    if name == 'GFLHead':
+        # location (row, col) of level l, stride s: anchor center (col*s, row*s); peaked distances (l,t,r,b) bins
+        cases = [(0, 3, 5, 8, (1, 2, 3, 4)), (1, 2, 3, 16, (2, 3, 4, 5)), (4, 0, 0, 128, (0, 1, 0, 2))]
+        offsets = [0, 256, 320, 336, 340]
+        reg = torch.zeros(len(cases), 4, head.reg_max + 1)
+        rows, want = [], []
+        for i, (level, row, col, stride, dist) in enumerate(cases):
+            rows.append(offsets[level] + row * SIZES[level] + col)
+            for side, bin_ in enumerate(dist):
+                reg[i, side, bin_] = 60.0  # softmax ~ one-hot
+            cx, cy = col * stride, row * stride
+            d = [v * stride for v in dist]
+            want.append([cx - d[0], cy - d[1], cx + d[2], cy + d[3]])
+        return reg.reshape(len(cases), -1), priors[rows], torch.tensor(want, dtype=torch.float32)
+    if name in ('RetinaHead', 'ATSSHead'):
+        anchors = priors[::7][:20]
+        zeros = torch.zeros(len(anchors), 4)
+        # (0, 0, log 2, log 2) in coder units doubles width and height about the same center
+        stds = torch.tensor(head.bbox_coder.stds)
+        means = torch.tensor(head.bbox_coder.means)
+        double = (torch.tensor([0., 0., math.log(2), math.log(2)]) - means) / stds
+        ctr, wh = (anchors[:, :2] + anchors[:, 2:]) / 2, anchors[:, 2:] - anchors[:, :2]
+        doubled = torch.cat([ctr - wh, ctr + wh], dim=1)
+        return (torch.cat([zeros, double.expand(len(anchors), 4)]), torch.cat([anchors, anchors]),
+                torch.cat([anchors, doubled]))
+    if name == 'FCOSHead':
+        index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (80, 48), stride 32
+        point = priors[index:index + 1]
+        if head.norm_on_bbox and head.training:  # distances in strides
+            return torch.tensor([[1., 2., 3., 4.]]), point, torch.tensor([[80. - 32, 48. - 64, 80. + 96, 48. + 128]])
+        return torch.tensor([[10., 20., 30., 40.]]), point, torch.tensor([[70., 28., 110., 88.]])
+    return None
+
+
+@pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
+def test_decode_known_boxes(case, feats, training):
+    name, head, adapter = case
+    head.train(training)
+    known = _known_decode(name, head, adapter.priors(feats))
+    if known is None:
+        pytest.skip(f'no hand-computed decode case for {name}')
+    reg, priors, want = known
+    torch.testing.assert_close(adapter.decode(reg, priors), want, atol=1e-3, rtol=1e-5)
+
+
+def test_decode_is_differentiable(case, feats, runs):
+    _, head, adapter = case
+    preds = runs(True)[1][0].preds
+    k = reg_channels(head, preds)
+    reg = adapter.flatten(preds['reg'], k).reshape(-1, k).clone().requires_grad_()
+    priors = adapter.priors(feats).repeat(len(feats[0]), 1)  # flatten is image-major
+    boxes = adapter.decode(reg, priors)
+    assert boxes.shape == (reg.shape[0], 4) and torch.isfinite(boxes).all()
+    boxes.sum().backward()
+    assert reg.grad is not None and reg.grad.abs().sum() > 0
+
+
+def _data_samples():
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    samples = []
+    for i, boxes in enumerate(GT_BOXES):
+        sample = DetDataSample(metainfo=dict(img_shape=(IMG, IMG), pad_shape=(IMG, IMG), ori_shape=(IMG, IMG),
+                                             batch_input_shape=(IMG, IMG), scale_factor=(1.0, 1.0)))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor(boxes), labels=torch.tensor([i + 1] * len(boxes)))
+        samples.append(sample)
+    return samples
+
+
+def _levels(head) -> list[slice]:
+    """Each level's slice of the L flattened locations."""
+    sizes = [s * s * head.num_base_priors for s in SIZES]
+    ends = torch.tensor(sizes).cumsum(0).tolist()
+    return [slice(e - n, e) for e, n in zip(ends, sizes)]
+
+
+def _by_image(head, tensors: list, n: int):
+    """Rows the head's loss flattens level by level, images concatenated within a level -> (N, L*D)."""
+    rows = torch.cat(tensors).split([(sl.stop - sl.start) * n for sl in _levels(head)])
+    return torch.cat([r.reshape(n, -1) for r in rows], dim=1)
+
+
+def _run_head_loss(head, feats, samples) -> dict:
+    """What head.loss hands its cls and bbox losses: labels, label weights and cls logits in the (N, L[*C])
+    layout, the cls avg_factor, and the prediction argument of every loss_bbox call."""
+    cls_calls, bbox_calls = [], []
+    hooks = [head.loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
+             head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append(a[0]), with_kwargs=True)]
+    try:
+        with torch.no_grad():
+            head.loss(feats, samples)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    labels, weights = [], []
+    for args, kwargs in cls_calls:
+        target = args[1][0] if isinstance(args[1], tuple) else args[1]  # QFL takes (labels, scores)
+        labels.append(target)
+        weight = args[2] if len(args) > 2 else kwargs.get('weight')
+        weights.append(torch.ones(target.shape) if weight is None else weight)
+    avg = {float(kwargs['avg_factor']) for _, kwargs in cls_calls}
+    assert len(avg) == 1
+    n = len(samples)
+    return dict(labels=_by_image(head, labels, n), weights=_by_image(head, weights, n), avg_factor=avg.pop(),
+                scores=_by_image(head, [args[0] for args, _ in cls_calls], n), boxes=bbox_calls)
+
+
+def test_targets_follow_head_assignment(case, feats, runs):
+    name, head, adapter = case
+    outputs = runs(True)[1][0]
+    samples = _data_samples()
+    targets = adapter.targets(outputs, samples)
+    seen = _run_head_loss(head, feats, samples)
+    num_cls = outputs.preds['cls'][0].shape[1] // head.num_base_priors
+    flat_cls = adapter.flatten(outputs.preds['cls'], num_cls)
+    assert targets.valid.shape == targets.pos.shape == flat_cls.shape[:2]
+    assert targets.pos.dtype == torch.bool and targets.valid.is_floating_point()
+    # flatten puts predictions where the head's loss puts them, and the targets line up with both
+    assert torch.equal(flat_cls.reshape(2, -1), seen['scores'])
+    assert torch.equal(targets.pos, (seen['labels'] >= 0) & (seen['labels'] < head.num_classes))
+    assert torch.equal(targets.valid, seen['weights'].float())
+    assert targets.num_pos.ndim == 0 and float(targets.num_pos) == pytest.approx(seen['avg_factor'])
+    counts = targets.pos.sum(dim=1)
+    assert (counts > 0).all()
+    # num_pos convention: FCOS counts positives; anchor heads' samplers count max(positives, 1) per image
+    expected = max(int(counts.sum()), 1) if name == 'FCOSHead' else int(counts.clamp(min=1).sum())
+    assert float(targets.num_pos) == expected
+    # positives sit on their own image's box: catches x/y swaps and image/level mix-ups in the flattening
+    priors = adapter.priors(feats)
+    centers = priors[:, :2] if name == 'FCOSHead' else (priors[:, :2] + priors[:, 2:]) / 2
+    margin = CENTER_MARGIN.get(name, 0.01)
+    for image, boxes in enumerate(GT_BOXES):
+        x1, y1, x2, y2 = boxes[0]
+        c = centers[targets.pos[image]]
+        inside = ((c[:, 0] >= x1 - margin) & (c[:, 0] <= x2 + margin)
+                  & (c[:, 1] >= y1 - margin) & (c[:, 1] <= y2 + margin))
+        assert inside.all(), (image, c[~inside])
+
+
+def test_decode_matches_head_loss(case, feats, runs):
+    """decode(flatten(reg), priors) at the positives gives the boxes the head's own loss regresses."""
+    name, head, adapter = case
+    outputs = runs(True)[1][0]
+    samples = _data_samples()
+    seen = _run_head_loss(head, feats, samples)
+    pos = adapter.targets(outputs, samples).pos
+    k = reg_channels(head, outputs.preds)
+    reg = adapter.flatten(outputs.preds['reg'], k)  # (N, L, K)
+    if name == 'RetinaHead' and not head.reg_decoded_bbox:  # the loss takes every anchor's raw deltas
+        assert torch.equal(reg.reshape(2, -1), _by_image(head, seen['boxes'], 2))
+        return
+    priors = adapter.priors(feats)[None].expand(2, -1, -1)
+    with torch.no_grad():
+        boxes = adapter.decode(reg.reshape(-1, k), priors.reshape(-1, 4)).reshape(2, -1, 4)
+    levels = [(sl, stride) for sl, stride in zip(_levels(head), (8, 16, 32, 64, 128)) if pos[:, sl].any()]
+    ours = torch.cat([boxes[:, sl][pos[:, sl]] for sl, _ in levels])  # level-major, then image, as the loss
+    theirs = torch.cat(seen['boxes'])
+    if name == 'GFLHead':  # per-level loss calls, boxes in units of the level's stride
+        theirs = torch.cat([b * stride for b, (_, stride) in zip(seen['boxes'], levels)])
+    elif name == 'FCOSHead' and head.norm_on_bbox:  # one call, distances in strides from the point
+        points = torch.cat([priors[:, sl][pos[:, sl]] for sl, _ in levels])
+        xyxy, stride = points[:, [0, 1, 0, 1]], points[:, [2, 3, 2, 3]]
+        theirs = xyxy + (theirs - xyxy) * stride
+    assert ours.shape == theirs.shape and len(ours) == int(pos.sum())
+    torch.testing.assert_close(ours, theirs, atol=1e-3, rtol=1e-5)
+
+
+def test_adapter_for_picks_the_registered_adapter(case):
+    _, head, adapter = case
+    assert type(adapter) is ADAPTERS[type(head).__name__] and adapter.head is head
+    assert isinstance(adapter, HeadAdapter)
+
+
+def test_adapter_for_unknown_head_names_it():
+    class YOLOFHead(torch.nn.Module):
+        pass
+
+    with pytest.raises(ReproError) as err:
+        adapter_for(YOLOFHead())
+    message = str(err.value)
+    assert 'YOLOFHead' in message and '\n' not in message
+    for name in ADAPTERS:
+        assert name in message

@@ -1,0 +1,146 @@
+"""DistillDetector: where KD gradients go, and that the teacher stays a frozen guest."""
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+from repro.errors import ReproError
+from repro.mmdet_bridge import compile_config
+from repro.profiles import CONFIG_DIR
+
+SMALL = ['model.backbone.depth=18', '+teacher.overrides=["model.backbone.depth=18"]']
+METHODS = CONFIG_DIR / 'methods'
+
+
+def build(method, overrides=()):
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    import repro.distill  # noqa: F401  registers DistillDetector
+    cfg = compile_config(METHODS / method, 'tiny', SMALL + list(overrides)).cfg
+    for key in ('teacher_checkpoint', 'teacher_ckpt'):  # random teacher: these tests are about structure
+        cfg.model.pop(key, None)
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model), cfg
+
+
+def batch(size=128):
+    from mmdet.structures import DetDataSample
+    samples = []
+    for boxes, labels in (([[10., 20., 40., 100.], [60., 60., 120., 90.]], [1, 3]), ([[30., 30., 90., 70.]], [0])):
+        s = DetDataSample()
+        s.set_metainfo(dict(img_shape=(size, size), pad_shape=(size, size), batch_input_shape=(size, size),
+                            ori_shape=(size, size), scale_factor=(1.0, 1.0)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor(boxes), labels=torch.tensor(labels))
+        samples.append(s)
+    return torch.rand(2, 3, size, size) * 2 - 1, samples
+
+
+def kd_grads(model):
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    kd = total(losses, kd=True)
+    params = dict(model.named_parameters())
+    grads = torch.autograd.grad(kd, list(params.values()), allow_unused=True, retain_graph=True)
+    return {name: g for name, g in zip(params, grads) if g is not None and g.abs().sum() > 0}, losses
+
+
+def total(losses, kd: bool):
+    """Sum of the KD terms (kd=True) or of the detection terms; mmdet heads return some losses per level."""
+    values = [v for k, v in losses.items() if k.startswith('loss_kd_') == kd]
+    return sum(v if torch.is_tensor(v) else sum(v) for v in values)
+
+
+def head_layer_params(model, branch, index):
+    return [n for n, _ in model.named_parameters() if n.startswith(f'bbox_head.{branch}_convs.{index}.')]
+
+
+@pytest.mark.parametrize('layer', [0, 1, 2, 3, 4])
+def test_crosskd_gradient_reaches_head_layers_before_i_only(layer):
+    model, _ = build('crosskd_gfl.py', [f'distill.layer={layer}'])
+    reached, losses = kd_grads(model)
+    assert torch.isfinite(losses['loss_kd_cls']) and torch.isfinite(losses['loss_kd_reg'])
+    for branch in ('cls', 'reg'):
+        for i in range(4):
+            names = head_layer_params(model, branch, i)
+            assert names
+            if i < layer:
+                assert all(n in reached for n in names), (branch, i, 'should get a KD gradient')
+            else:
+                assert not any(n in reached for n in names), (branch, i, 'must not get a KD gradient')
+    predictors = [n for n, _ in model.named_parameters() if n.startswith(('bbox_head.gfl_', 'bbox_head.scales'))]
+    assert predictors and not any(n in reached for n in predictors)
+    assert any(n.startswith('backbone.') for n in reached) and any(n.startswith('neck.') for n in reached)
+    if layer == 0:
+        assert not any(n.startswith('bbox_head.') for n in reached)
+
+
+def test_predictors_still_learn_from_the_detection_loss():
+    model, _ = build('crosskd_gfl.py')
+    inputs, samples = batch()
+    losses = model.loss(inputs, samples)
+    total(losses, kd=False).backward()
+    assert model.bbox_head.gfl_cls.weight.grad.abs().sum() > 0
+
+
+def test_prediction_mimicking_reaches_the_whole_head():
+    model, _ = build('pm_gfl.py')
+    reached, _ = kd_grads(model)
+    assert 'bbox_head.gfl_cls.weight' in reached and 'bbox_head.gfl_reg.weight' in reached
+    assert all(n in reached for n in head_layer_params(model, 'cls', 3))
+
+
+def test_pkd_on_the_neck_never_reaches_the_head():
+    model, _ = build('pkd_gfl.py')
+    reached, losses = kd_grads(model)
+    assert 'loss_kd_neck' in losses
+    assert any(n.startswith('neck.') for n in reached) and not any(n.startswith('bbox_head.') for n in reached)
+
+
+ALL_METHODS = sorted(p.name for p in METHODS.glob('*.py'))
+
+
+@pytest.mark.parametrize('method', ALL_METHODS)
+def test_teacher_is_a_frozen_guest(method):
+    model, _ = build(method)
+    teacher = getattr(model, 'teacher', None) or model.teacher_model  # ours, or mmdet's LD detector
+    assert not any(k.startswith('teacher') for k in model.state_dict())
+    assert not ({id(p) for p in teacher.parameters()} & {id(p) for p in model.parameters()})
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    model.train()
+    assert not teacher.training
+    optim = torch.optim.SGD(model.parameters(), lr=0.01)
+    for _ in range(2):
+        inputs, samples = batch()
+        losses = model.loss(inputs, samples)
+        loss = total(losses, kd=True) + total(losses, kd=False)
+        assert torch.isfinite(loss)
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())  # BN statistics included
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_student_weights_load_into_the_plain_detector():
+    from mmdet.registry import MODELS
+    model, cfg = build('crosskd_gfl.py')
+    plain = MODELS.build(cfg.model.student)
+    plain.load_state_dict(model.state_dict(), strict=True)
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    model.double()  # moving the distiller moves its teacher too
+    assert next(model.teacher.parameters()).dtype == torch.float64
+
+
+def test_different_head_widths_are_refused():
+    with pytest.raises(ReproError, match='head widths differ'):
+        build('crosskd_gfl.py', ['+teacher.overrides=["model.bbox_head.feat_channels=32"]'])
+
+
+@pytest.mark.parametrize('override, message', [
+    ('distill.layer=7', 'distill.layer is 7: the head has 4 tower layers'),
+    ('distill.terms.cls.region=everywhere', "distill.terms.cls.region is 'everywhere'"),
+    ('+distill.terms.cls.gamma=2', r"unknown keys \['gamma'\] in distill.terms.cls"),
+])
+def test_bad_distill_settings_are_named(override, message):
+    with pytest.raises(ReproError, match=message):
+        build('crosskd_gfl.py', [override])

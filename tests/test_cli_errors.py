@@ -1,0 +1,30 @@
+"""User mistakes end in one line on stderr and exit code 2, never a traceback."""
+import subprocess
+
+import pytest
+
+from conftest import PYTHON, REPO
+
+
+def run(*args):
+    return subprocess.run([PYTHON, '-m', *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize('args, message', [
+    (('repro.train', 'configs/detectors/missing.py'), 'error: config not found: configs/detectors/missing.py'),
+    (('repro.train', 'configs/detectors/gfl_r50.py', 'model.backbone.dpeth=18'),
+     "error: unknown override key 'model.backbone.dpeth'"),
+    (('repro.train', 'configs/detectors/gfl_r50.py', '--profile', 'coco', '--data-root', '/nonexistent/coco'),
+     'error: no COCO 2017 at /nonexistent/coco'),
+])
+def test_train_errors_are_one_line(args, message):
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert 'Traceback' not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), proc.stderr
+
+
+def test_run_lists_tables():
+    proc = run('repro.run', '--list')
+    assert proc.returncode == 0, proc.stderr

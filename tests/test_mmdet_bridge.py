@@ -1,0 +1,100 @@
+import pytest
+
+from repro.errors import ReproError
+from repro.mmdet_bridge import compile_config
+from repro.profiles import CONFIG_DIR
+
+MODEL_CONFIGS = sorted(str(p) for p in CONFIG_DIR.glob('*/*.py') if p.parent.name != 'profiles')
+
+
+@pytest.mark.parametrize('config', MODEL_CONFIGS, ids=lambda p: p.split('configs/')[1])
+def test_every_model_config_compiles_under_tiny(config):
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    compiled = compile_config(config, 'tiny')
+    cfg = compiled.cfg
+    assert cfg.model.backbone.base_channels == 16 and cfg.model.backbone.init_cfg is None
+    assert cfg.model.bbox_head.num_classes == 6
+    assert cfg.train_dataloader.dataset.data_root.endswith('/')
+    assert cfg.val_evaluator.ann_file.endswith('annotations/instances_val.json')
+    assert cfg.train_cfg.val_interval == cfg.train_cfg.max_epochs
+    MODELS.build(cfg.model)  # widths are consistent: the model builds
+
+
+def test_teacher_schedule_stays_longer_than_student():
+    teacher = compile_config(CONFIG_DIR / 'teachers/gfl_r101.py', 'tiny').cfg
+    student = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny').cfg
+    assert teacher.train_cfg.max_epochs == 2 * student.train_cfg.max_epochs == 24
+    assert teacher.model.backbone.depth == 101 and student.model.backbone.depth == 50
+
+
+def test_neck_widths_follow_a_depth_override():
+    cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', ['model.backbone.depth=18']).cfg
+    assert cfg.model.neck.in_channels == [16, 32, 64, 128]
+    cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny').cfg
+    assert cfg.model.neck.in_channels == [64, 128, 256, 512]
+
+
+def test_run_key_is_stable_and_content_addressed(tmp_path, monkeypatch):
+    config = CONFIG_DIR / 'detectors/gfl_r50.py'
+    key = compile_config(config, 'tiny').run_key
+    assert compile_config(config, 'tiny').run_key == key
+    assert compile_config(config, 'tiny', seed=1).run_key != key
+    assert compile_config(config, 'tiny', ['train_cfg.max_epochs=6']).run_key != key
+    monkeypatch.setenv('REPRO_CACHE', str(tmp_path))  # another machine's cache path: same run, same key
+    assert compile_config(config, 'tiny').run_key == key
+
+
+def test_overrides_parse_python_literals_and_add_keys_with_plus():
+    cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny',
+                         ['train_cfg.max_epochs=3', 'optim_wrapper.optimizer.lr=0.5', '+custom_note=hello']).cfg
+    assert cfg.train_cfg.max_epochs == 3 and cfg.train_cfg.val_interval == 3
+    assert cfg.optim_wrapper.optimizer.lr == 0.5 and cfg.custom_note == 'hello'
+
+
+@pytest.mark.parametrize('override, message', [
+    ('train_cfg.max_epoch=3', "unknown override key 'train_cfg.max_epoch'.*did you mean train_cfg.max_epochs"),
+    ('no_equals_sign', "bad override 'no_equals_sign'"),
+    ('=3', "bad override '=3'"),
+])
+def test_bad_overrides_are_named(override, message):
+    with pytest.raises(ReproError, match=message):
+        compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', [override])
+
+
+def test_missing_config_and_profile():
+    with pytest.raises(ReproError, match='config not found: .*nope.py; pass a file under configs/'):
+        compile_config('configs/detectors/nope.py', 'tiny')
+    with pytest.raises(ReproError, match="unknown profile 'huge'"):
+        compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'huge')
+
+
+def test_broken_config_file_is_one_line(tmp_path):
+    bad = tmp_path / 'bad.py'
+    bad.write_text('model = dict(\n')
+    with pytest.raises(ReproError, match='cannot read config .*bad.py'):
+        compile_config(bad, 'tiny')
+
+
+def test_coco_profile_checks_the_root(tmp_path):
+    with pytest.raises(ReproError, match='no COCO 2017 at .*--profile tiny'):
+        compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'coco', data_root=str(tmp_path))
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'annotations/instances_train2017.json').write_text('{}')
+    with pytest.raises(ReproError, match='incomplete: missing annotations/instances_val2017.json, train2017, val2017'):
+        compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'coco', data_root=str(tmp_path))
+
+
+def test_coco_profile_keeps_the_papers_setup(tmp_path):
+    (tmp_path / 'annotations').mkdir()
+    for name in ('annotations/instances_train2017.json', 'annotations/instances_val2017.json'):
+        (tmp_path / name).write_text('{}')
+    (tmp_path / 'train2017').mkdir()
+    (tmp_path / 'val2017').mkdir()
+    cfg = compile_config(CONFIG_DIR / 'teachers/gfl_r101.py', 'coco', data_root=str(tmp_path)).cfg
+    assert cfg.model.bbox_head.num_classes == 80 and cfg.model.neck.out_channels == 256
+    assert cfg.model.backbone.init_cfg.type == 'Pretrained'
+    assert cfg.train_cfg.max_epochs == 24 and cfg.train_dataloader.batch_size == 2
+    assert cfg.val_evaluator.ann_file == str(tmp_path / 'annotations/instances_val2017.json')
+    assert cfg.zoo_checkpoint.startswith('https://download.openmmlab.com/')

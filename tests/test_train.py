@@ -1,0 +1,73 @@
+"""Real tiny-profile training runs through mmengine's Runner, a few seconds each."""
+import json
+import re
+
+import pytest
+
+from conftest import FAST
+from repro.checkpoint import load_checkpoint_file
+from repro.errors import ReproError
+from repro.profiles import CONFIG_DIR
+from repro.train import RESULT_FILE, train
+
+GFL = CONFIG_DIR / 'detectors/gfl_r50.py'
+
+
+def _losses(work_dir):
+    """Logged training losses, over every (resumed) session in the work dir, oldest first."""
+    lines = [line for path in sorted(work_dir.glob('*/vis_data/scalars.json'))
+             for line in path.read_text().splitlines()]
+    return [json.loads(line)['loss'] for line in lines if '"loss"' in line]
+
+
+@pytest.fixture(scope='module')
+def smoke_run(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('smoke')
+    result = train(GFL, FAST + ['train_cfg.max_epochs=8'], profile='tiny', work_dir=work_dir)
+    return work_dir, result
+
+
+def test_training_reduces_the_loss(smoke_run):
+    work_dir, _ = smoke_run
+    losses = _losses(work_dir)
+    assert len(losses) == 32  # 8 epochs of 4 iterations
+    assert sum(losses[-4:]) / 4 < 0.8 * sum(losses[:4]) / 4
+
+
+def test_result_record(smoke_run):
+    work_dir, result = smoke_run
+    on_disk = json.loads((work_dir / RESULT_FILE).read_text())
+    assert on_disk == json.loads(json.dumps(result, default=str))
+    assert set(result['metrics']) == {'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'}
+    assert all(0.0 <= v <= 100.0 for v in result['metrics'].values())
+    assert re.fullmatch(r'[0-9a-f]{12}', result['run_key'])
+    assert result['seed'] == 0 and result['status'] == 'done' and result['wall_time_s'] > 0
+    assert result['packages']['mmdet'] == '3.3.0' and result['packages']['mmcv'] == '2.1.0'
+    assert result['git_commit'] and result['hardware']['cpus'] >= 1
+
+
+def test_checkpoint_holds_runner_state_and_loads_safely(smoke_run):
+    work_dir, _ = smoke_run
+    ckpt = load_checkpoint_file(work_dir / 'epoch_8.pth')  # weights_only=True under torch>=2.6
+    assert {'state_dict', 'optimizer', 'message_hub', 'meta'} <= set(ckpt)
+    assert ckpt['meta']['epoch'] == 8
+
+
+def test_finished_run_is_not_retrained(smoke_run, capsys):
+    work_dir, result = smoke_run
+    again = train(GFL, FAST + ['train_cfg.max_epochs=8'], profile='tiny', work_dir=work_dir)
+    assert again == json.loads(json.dumps(result, default=str))
+    assert 'already done' in capsys.readouterr().out
+    with pytest.raises(ReproError, match='holds a different run'):
+        train(GFL, FAST + ['train_cfg.max_epochs=9'], profile='tiny', work_dir=work_dir)
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
+    """A run stopped after epoch 1 (here: trained with a 1-epoch schedule, record removed) picks up at epoch 2."""
+    train(GFL, FAST + ['train_cfg.max_epochs=1'], profile='tiny', work_dir=tmp_path)
+    (tmp_path / RESULT_FILE).unlink()
+    result = train(GFL, FAST + ['train_cfg.max_epochs=2'], profile='tiny', work_dir=tmp_path)
+    logs = '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))
+    assert 'Auto resumed from the latest checkpoint' in logs and 'resumed epoch: 1' in logs
+    assert len(_losses(tmp_path)) == 8  # 4 iterations per epoch, none repeated
+    assert result['status'] == 'done'
