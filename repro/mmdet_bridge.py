@@ -10,6 +10,7 @@ import ast
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,12 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
                    data_root: str | None = None, seed: int = 0) -> Compiled:
     cfg = load_config(config)
     prof = load_config(profile_file(profile))
-    cfg.merge_from_dict(prof.get('overrides', {}).to_dict())
+    _merge_profile(cfg, prof.get('overrides', {}).to_dict())
+    if 'backbones' in prof:
+        _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
-    if profile == 'tiny':  # after the user's overrides: values derived from e.g. backbone depth must follow them
+    _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
+    if profile == 'tiny':
         root, label = _apply_tiny(cfg, prof, user_keys)
     else:
         root = coco_root(data_root or prof.get('data_root'))
@@ -117,13 +121,22 @@ def _apply_tiny(cfg, prof, user_keys: set[str]) -> tuple[Path, str]:
     root = ensure_dataset(spec)
     _set_data_root(cfg, root, classes=CLASSES)
     _set_num_classes(cfg.model, len(CLASSES))
-    _sync_neck_channels(cfg.model)
-    for sched in cfg.get('param_scheduler', []):
-        if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
-            sched.end = prof.warmup_iters
+    if not any(k.startswith('param_scheduler') for k in user_keys):
+        for sched in cfg.get('param_scheduler', []):
+            if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
+                sched.end = prof.warmup_iters
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
     return root, f'synthetic-{spec.key()}'
+
+
+def _merge_profile(cfg, overrides: dict) -> None:
+    """Merge a profile's overrides; a loader's `dataset` settings go to the innermost dataset, not a wrapper."""
+    for loader, _ in SPLIT_LOADERS:
+        dataset = overrides.get(loader, {}).pop('dataset', None)
+        if dataset and loader in cfg:
+            _leaf_dataset(cfg[loader]).update(dataset)
+    cfg.merge_from_dict(overrides)
 
 
 def _leaf_dataset(loader_cfg):
@@ -155,14 +168,42 @@ def _set_num_classes(node, n: int) -> None:
             _set_num_classes(item, n)
 
 
-def _sync_neck_channels(model) -> None:
-    """Derive the FPN's input widths from a (possibly narrowed) ResNet backbone."""
+def _narrow_backbone(backbone, narrow, profile: str) -> None:
+    kind = backbone.get('type')
+    if kind not in narrow:
+        raise ReproError(f"the {profile} profile has no narrow setting for backbone type {kind}: add one to "
+                         f"backbones in configs/profiles/{profile}.py (it has {', '.join(narrow)})")
+    backbone.update(narrow[kind].to_dict())  # key by key: the narrow values replace the config's
+
+
+def _backbone_widths(backbone) -> list[int] | None:
+    """Output channels of the backbone stages the FPN reads, for the backbone types the profiles narrow."""
+    kind, out = backbone.get('type'), backbone.get('out_indices')
+    if kind == 'ResNet':
+        expansion = 1 if backbone.depth in (18, 34) else 4
+        return [backbone.get('base_channels', 64) * expansion * 2 ** i for i in out or (0, 1, 2, 3)]
+    if kind == 'SwinTransformer':
+        return [backbone.get('embed_dims', 96) * 2 ** i for i in out or (0, 1, 2, 3)]
+    if kind == 'MobileNetV2':
+        from mmdet.models.backbones.mobilenet_v2 import MobileNetV2
+        from mmdet.models.utils import make_divisible
+        widen = backbone.get('widen_factor', 1.0)
+        stages = [make_divisible(c * widen, 8) for _, c, _, _ in MobileNetV2.arch_settings]
+        last = int(1280 * widen) if widen > 1.0 else 1280
+        return [(stages + [last])[i] for i in out or (1, 2, 4, 7)]
+    return None
+
+
+def _sync_backbone(model) -> None:
+    """Make what depends on the backbone follow it: the FPN's input widths, and for a ResNet the name of the
+    ImageNet checkpoint (torchvision://resnet50 -> torchvision://resnet18 for a depth-18 student)."""
     backbone, neck = model.get('backbone', {}), model.get('neck')
-    if backbone.get('type') != 'ResNet' or not neck:
-        return
-    expansion = 1 if backbone.depth in (18, 34) else 4
-    base = backbone.get('base_channels', 64)
-    neck.in_channels = [base * expansion * 2 ** i for i in backbone.get('out_indices', (0, 1, 2, 3))]
+    widths = _backbone_widths(backbone)
+    if widths and neck and 'in_channels' in neck:
+        neck.in_channels = widths
+    init = backbone.get('init_cfg') or {}
+    if backbone.get('type') == 'ResNet' and isinstance(init.get('checkpoint'), str):
+        init.checkpoint = re.sub(r'resnet\d+', f'resnet{backbone.depth}', init.checkpoint)
 
 
 def apply_overrides(cfg, overrides: list[str], source: str) -> set[str]:

@@ -94,9 +94,12 @@ def save_weights(model, path: Path, run_key: str) -> None:
 
     import torch
     from mmengine.model import is_model_wrapper
+
+    from repro.distill.detector import KD_ONLY_PREFIX
     model = model.module if is_model_wrapper(model) else model
     tmp = path.with_name(f'.{path.name}.tmp')
-    torch.save({'state_dict': model.state_dict(), 'meta': {'run_key': run_key}}, tmp)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith(KD_ONLY_PREFIX)}
+    torch.save({'state_dict': state, 'meta': {'run_key': run_key}}, tmp)
     os.replace(tmp, path)
 
 

@@ -14,7 +14,7 @@ PYTHON = sys.executable
 
 # A tiny-profile run in seconds: a ResNet-18 on 16 train and 16 val images.
 FAST = ['model.backbone.depth=18', 'train_dataloader.batch_size=4', '+train_dataloader.dataset.indices=16',
-        '+val_dataloader.dataset.indices=16', 'train_dataloader.num_workers=0',
+        '+val_dataloader.dataset.indices=16', 'train_dataloader.num_workers=0', 'param_scheduler.0.end=4',
         'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1']
 
 

@@ -11,14 +11,22 @@ MODEL_CONFIGS = sorted(str(p) for p in CONFIG_DIR.glob('*/*.py') if p.parent.nam
 def test_every_model_config_compiles_under_tiny(config):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+    import repro.distill  # noqa: F401  registers DistillDetector
     register_all_modules()
     compiled = compile_config(config, 'tiny')
     cfg = compiled.cfg
-    assert cfg.model.backbone.base_channels == 16 and cfg.model.backbone.init_cfg is None
-    assert cfg.model.bbox_head.num_classes == 6
-    assert cfg.train_dataloader.dataset.data_root.endswith('/')
+    detectors = [cfg.model.get('student', cfg.model)] + ([compiled.teacher.cfg.model] if compiled.teacher else [])
+    for model in detectors:
+        assert model.backbone.init_cfg is None and model.bbox_head.num_classes == 6
+        assert model.backbone.get('base_channels', 16) == 16
+    leaf = cfg.train_dataloader.dataset
+    while 'dataset' in leaf:  # RepeatDataset of the 3x configs
+        leaf = leaf.dataset
+    assert leaf.data_root.endswith('/') and leaf.ann_file == 'annotations/instances_train.json'
     assert cfg.val_evaluator.ann_file.endswith('annotations/instances_val.json')
     assert cfg.train_cfg.val_interval == cfg.train_cfg.max_epochs
+    for key in ('teacher_checkpoint', 'teacher_ckpt'):  # teachers are not trained here
+        cfg.model.pop(key, None)
     MODELS.build(cfg.model)  # widths are consistent: the model builds
 
 

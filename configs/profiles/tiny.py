@@ -5,8 +5,14 @@
 
 # repro.data.synthetic.SyntheticSpec; the dataset is generated once and cached under ~/.cache/repro/data.
 synthetic = dict(seed=0, num_train=400, num_val=100, image_size=192)
-# ResNet base_channels: 16 instead of 64. The bridge derives the FPN's in_channels from it.
-backbone_width = 16
+# A narrow version of each backbone type, merged over the config's backbone (before the user's overrides); the
+# bridge derives the FPN's in_channels from the result. About a quarter of the paper-size widths.
+backbones = dict(
+    ResNet=dict(base_channels=16, frozen_stages=-1, norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True),
+                init_cfg=None),
+    SwinTransformer=dict(embed_dims=24, drop_path_rate=0.1, convert_weights=False, init_cfg=None),
+    MobileNetV2=dict(widen_factor=0.5, frozen_stages=-1, norm_eval=False, init_cfg=None),
+)
 # LinearLR warm-up in iterations: the COCO configs' 500 would cover most of a tiny 1x run (12 x 50 iterations).
 warmup_iters = 100
 
@@ -30,8 +36,6 @@ val_loader = dict(
 
 overrides = dict(
     model=dict(
-        backbone=dict(base_channels=backbone_width, frozen_stages=-1, norm_eval=False,
-                      norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None),
         neck=dict(out_channels=64),
         bbox_head=dict(in_channels=64, feat_channels=64)),
     train_dataloader=dict(

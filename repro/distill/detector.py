@@ -15,7 +15,7 @@ from mmdet.registry import MODELS
 from torch import Tensor, nn
 
 from repro.distill.adapters import adapter_for
-from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
+from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targets
 from repro.distill.losses import build_loss
 from repro.distill.standardize import match_stats
 from repro.distill.teacher import load_teacher
@@ -23,6 +23,7 @@ from repro.distill.terms import Term, parse_distill
 from repro.errors import ReproError
 
 PRED_ORDER = ('cls', 'reg', 'centerness')  # the order of loss_by_feat's prediction arguments
+KD_ONLY_PREFIX = 'kd_'  # parameters that exist for distillation only (kd_adapters); not part of the student
 
 
 @MODELS.register_module()
@@ -55,13 +56,15 @@ class DistillDetector(SingleStageDetector):
         self.teacher_adapter = adapter_for(guest.bbox_head)
         self.spec = parse_distill(distill, self.student_adapter.num_layers)
         self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss) for t in self.spec.active})  # no parameters
-        self._check_widths()
+        widths = [self._width(head) for head in (self.bbox_head, guest.bbox_head)]
+        if self.spec.adapt:  # KD-only parameters: in resume checkpoints, left out of the plain student's weights
+            self.kd_adapters = nn.ModuleDict({b: nn.Conv2d(*widths, kernel_size=1) for b in BRANCHES})
+        elif widths[0] != widths[1] and (self.spec.needs('cross') or self.spec.needs('reverse')):
+            raise ReproError(f'student and teacher head widths differ at layer {self.spec.layer} ({widths[0]} vs '
+                             f'{widths[1]} channels) and no adapter is configured: set distill.adapt=True')
 
-    def _check_widths(self) -> None:
-        s, t = self.bbox_head, self.teacher.bbox_head
-        if self.spec.needs_cross and (s.feat_channels != t.feat_channels or s.in_channels != t.in_channels):
-            raise ReproError(f'student and teacher head widths differ (in {s.in_channels} vs {t.in_channels}, '
-                             f'feat {s.feat_channels} vs {t.feat_channels}) and no adapter is configured')
+    def _width(self, head) -> int:
+        return head.in_channels if self.spec.layer == 0 else head.feat_channels
 
     # --- the teacher stays a frozen guest -------------------------------------------------------------------
     def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), .float(), ... move the teacher too
@@ -86,37 +89,50 @@ class DistillDetector(SingleStageDetector):
         with torch.no_grad():
             t_feats = self.teacher.extract_feat(batch_inputs)
             t_out = self.teacher_adapter.forward(t_feats, spec.layer)
-        cross = self._cross_predictions(s_out, t_out) if spec.needs_cross else None
+        preds = {'student': s_out.preds, 'teacher': t_out.preds}
+        if spec.needs('cross'):
+            student_feats = s_out.feats
+            if spec.adapt:
+                student_feats = {b: [self.kd_adapters[b](f) for f in maps] for b, maps in student_feats.items()}
+            preds['cross'] = self._cross_predictions(student_feats, t_out.feats, self.teacher_adapter)
+        if spec.needs('reverse'):
+            preds['reverse'] = self._cross_predictions(t_out.feats, s_out.feats, self.student_adapter)
         targets = self.student_adapter.targets(s_out, batch_data_samples)
         for term in spec.active:
             if term.is_feature:
                 value = self._feature_term(term, feats, t_feats, s_out, t_out)
             else:
-                source = cross if term.source == 'cross' else s_out.preds
-                value = self._prediction_term(term, source, t_out, targets)
+                target = preds[term.target]
+                if term.target != 'teacher':
+                    target = {k: [m.detach() for m in maps] for k, maps in target.items()}
+                value = self._prediction_term(term, preds[term.source], target, t_out, targets)
             losses[f'loss_kd_{term.name}'] = term.weight * value
         return losses
 
-    def _cross_predictions(self, s_out: HeadOutputs, t_out: HeadOutputs) -> dict[str, list[Tensor]]:
-        feats = s_out.feats
+    def _cross_predictions(self, feats: dict, other_feats: dict, head: HeadAdapter) -> dict[str, list[Tensor]]:
+        """`head`'s layers `layer..end` and predictors on `feats`, re-normalised to `other_feats`' statistics
+        (those of the features `head` itself produces at that layer) when `renorm` is on."""
         if self.spec.renorm:
-            feats = {b: [match_stats(s, t) for s, t in zip(feats[b], t_out.feats[b])] for b in feats}
-        return self.teacher_adapter.cross_forward(feats, self.spec.layer)
+            feats = {b: [match_stats(f, o.detach()) for f, o in zip(feats[b], other_feats[b])] for b in feats}
+        return head.cross_forward(feats, self.spec.layer)
 
-    def _prediction_term(self, term: Term, source: dict[str, list[Tensor]], t_out: HeadOutputs,
-                         targets: Targets) -> Tensor:
+    def _adapter_of(self, predictions: str) -> HeadAdapter:
+        """The adapter of the head that produced `predictions` decodes them (train and eval outputs can differ)."""
+        return self.teacher_adapter if predictions in ('teacher', 'cross') else self.student_adapter
+
+    def _prediction_term(self, term: Term, source: dict[str, list[Tensor]], target: dict[str, list[Tensor]],
+                         t_out: HeadOutputs, targets: Targets) -> Tensor:
         adapter: HeadAdapter = self.student_adapter
         num_classes = self.bbox_head.cls_out_channels
         anchors = t_out.preds['cls'][0].shape[1] // num_classes
         channels = {'cls': num_classes, 'reg': t_out.preds['reg'][0].shape[1] // anchors, 'centerness': 1}[term.pred]
         student = adapter.flatten(source[term.pred], channels)  # (N, L, channels)
-        teacher = adapter.flatten(t_out.preds[term.pred], channels)
+        teacher = adapter.flatten(target[term.pred], channels)
         n, length = student.shape[:2]
-        if term.pred == 'reg' and term.space == 'box':  # each head decodes its own outputs (train/eval modes differ)
+        if term.pred == 'reg' and term.space == 'box':
             priors = adapter.priors(t_out.preds['reg']).repeat(n, 1)
-            producer = self.teacher_adapter if term.source == 'cross' else adapter
-            student = producer.decode(student.reshape(n * length, -1), priors)
-            teacher = self.teacher_adapter.decode(teacher.reshape(n * length, -1), priors)
+            student = self._adapter_of(term.source).decode(student.reshape(n * length, -1), priors)
+            teacher = self._adapter_of(term.target).decode(teacher.reshape(n * length, -1), priors)
         per_location = self.kd_losses[term.name](student.reshape(n * length, -1),
                                                  teacher.reshape(n * length, -1)).reshape(n, length)
         weight = self._region(term.region, targets, t_out, num_classes)

@@ -3,6 +3,7 @@
     distill = dict(
         layer=3,          # CrossKD layer index: 0 feeds FPN features, stacked_convs only the predictors
         renorm=True,      # re-normalise the student's feature to the teacher's per-channel statistics
+        adapt=False,      # a trainable 1x1 conv from the student's to the teacher's width before the teacher layers
         terms=dict(       # keyed by name; a term with weight 0 is switched off
             cls=dict(source='cross', pred='cls', region='all', loss=dict(type='QualityFocalKD', beta=1.0),
                      weight=1.0),
@@ -10,9 +11,11 @@
                      weight=4.0),
             neck=dict(feature='neck', loss=dict(type='PKDLoss'), weight=1.0)))
 
-Prediction terms (`pred`) compare the `source` predictions, the student's own ('student': prediction
-mimicking) or the teacher head's on the student's features ('cross': CrossKD), with the teacher's predictions,
-at every location weighted by `region`:
+Prediction terms (`pred`) pull the `source` predictions towards the `target` ones. Predictions are the
+student's own ('student'), the teacher's ('teacher'), the teacher head's layers `layer..end` on the student's
+features ('cross': CrossKD), or the student head's layers `layer..end` on the teacher's features ('reverse').
+The target is 'teacher' by default; a 'cross' or 'reverse' target is detached. Prediction mimicking is
+source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   'all' (the head's label weights), 'pos' and 'neg' (its assigned positives / negatives), or 'teacher_score'
   (label weights × the teacher's max class probability: a soft foreground).
 `space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
@@ -26,7 +29,8 @@ from dataclasses import dataclass, field, fields
 
 from repro.errors import ReproError
 
-SOURCES = ('student', 'cross')
+SOURCES = ('student', 'cross', 'reverse')
+TARGETS = ('teacher', 'cross', 'reverse')
 PREDS = ('cls', 'reg', 'centerness')
 REGIONS = ('all', 'pos', 'neg', 'teacher_score')
 FEATURES = ('neck', 'cls', 'reg')
@@ -38,6 +42,7 @@ class Term:
     loss: dict
     weight: float = 1.0
     source: str | None = None
+    target: str = 'teacher'
     pred: str | None = None
     region: str = 'all'
     space: str = 'raw'
@@ -57,6 +62,7 @@ class Term:
 class DistillSpec:
     layer: int = 3
     renorm: bool = True
+    adapt: bool = False
     terms: tuple[Term, ...] = field(default_factory=tuple)
 
     @property
@@ -65,7 +71,10 @@ class DistillSpec:
 
     @property
     def needs_cross(self) -> bool:
-        return any(t.source == 'cross' for t in self.active)
+        return self.needs('cross')
+
+    def needs(self, predictions: str) -> bool:
+        return any(predictions in (t.source, t.target) for t in self.active if not t.is_feature)
 
 
 def _choice(name: str, key: str, value, allowed) -> None:
@@ -75,9 +84,9 @@ def _choice(name: str, key: str, value, allowed) -> None:
 
 def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
     cfg = dict(cfg or {})
-    unknown = set(cfg) - {'layer', 'renorm', 'terms'}
+    unknown = set(cfg) - {'layer', 'renorm', 'adapt', 'terms'}
     if unknown:
-        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, terms")
+        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, terms")
     layer = int(cfg.get('layer', min(3, num_layers)))
     if not 0 <= layer <= num_layers:
         raise ReproError(f'distill.layer is {layer}: the head has {num_layers} tower layers, so use 0..{num_layers}')
@@ -95,9 +104,17 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
             _choice(name, 'feature', term.feature, FEATURES)
         else:
             _choice(name, 'source', term.source, SOURCES)
+            _choice(name, 'target', term.target, TARGETS)
+            if term.source == term.target:
+                raise ReproError(f'distill.terms.{name} compares {term.source} predictions with themselves')
             _choice(name, 'pred', term.pred, PREDS)
             _choice(name, 'region', term.region, REGIONS)
             _choice(name, 'space', term.space, ('raw', 'box'))
             _choice(name, 'norm', term.normalizer, ('num_pos', 'weight_sum'))
         terms.append(term)
-    return DistillSpec(layer=layer, renorm=bool(cfg.get('renorm', True)), terms=tuple(terms))
+    spec = DistillSpec(layer=layer, renorm=bool(cfg.get('renorm', True)), adapt=bool(cfg.get('adapt', False)),
+                       terms=tuple(terms))
+    if spec.adapt and spec.needs('reverse'):
+        raise ReproError('distill.adapt maps student features to the teacher width; reverse terms need the '
+                         'opposite direction, which is not supported')
+    return spec

@@ -132,7 +132,7 @@ def test_student_weights_load_into_the_plain_detector():
 
 
 def test_different_head_widths_are_refused():
-    with pytest.raises(ReproError, match='head widths differ'):
+    with pytest.raises(ReproError, match='head widths differ at layer 3 .64 vs 32 channels.*distill.adapt=True'):
         build('crosskd_gfl.py', ['+teacher.overrides=["model.bbox_head.feat_channels=32"]'])
 
 
@@ -144,3 +144,38 @@ def test_different_head_widths_are_refused():
 def test_bad_distill_settings_are_named(override, message):
     with pytest.raises(ReproError, match=message):
         build('crosskd_gfl.py', [override])
+
+
+@pytest.mark.parametrize('layer', [1, 3])
+def test_strategy_b_reaches_student_head_layers_from_i_and_nothing_before(layer):
+    model, _ = build('crosskd_strategy_b_gfl.py', [f'distill.layer={layer}'])
+    reached, _ = kd_grads(model)
+    for branch in ('cls', 'reg'):
+        for i in range(4):
+            names = head_layer_params(model, branch, i)
+            assert all(n in reached for n in names) if i >= layer else not any(n in reached for n in names)
+    assert 'bbox_head.gfl_cls.weight' in reached
+    assert not any(n.startswith(('backbone.', 'neck.')) for n in reached)
+
+
+@pytest.mark.parametrize('method', ['crosskd_strategy_c_gfl.py', 'crosskd_strategy_d_gfl.py'])
+def test_strategies_c_and_d_train_the_student_head_towards_detached_targets(method):
+    model, _ = build(method)
+    reached, losses = kd_grads(model)
+    assert torch.isfinite(losses['loss_kd_cls']) and 'bbox_head.gfl_cls.weight' in reached
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
+    from mmdet.registry import MODELS
+
+    from repro.train import save_weights
+    narrow_teacher = '+teacher.overrides=["model.backbone.depth=18", "model.bbox_head.feat_channels=32"]'
+    model, cfg = build('crosskd_gfl.py', [narrow_teacher, '+distill.adapt=True'])
+    reached, losses = kd_grads(model)
+    assert torch.isfinite(losses['loss_kd_cls'])
+    assert 'kd_adapters.cls.weight' in reached and 'kd_adapters.reg.weight' in reached
+    assert model.kd_adapters.cls.weight.shape == (32, 64, 1, 1)
+    save_weights(model, tmp_path / 'weights.pth', 'key')
+    plain = MODELS.build(cfg.model.student)
+    plain.load_state_dict(torch.load(tmp_path / 'weights.pth', weights_only=True)['state_dict'], strict=True)

@@ -11,7 +11,8 @@ from repro.profiles import CONFIG_DIR
 from repro.train import train
 
 METHODS = sorted(p.name for p in (CONFIG_DIR / 'methods').glob('*.py'))
-ONE_EPOCH = FAST + ['train_cfg.max_epochs=1']
+# no depth override here: Swin and MobileNetV2 backbones have no depth
+ONE_EPOCH = [o for o in FAST if 'backbone.depth' not in o] + ['train_cfg.max_epochs=1']
 RUN = ONE_EPOCH + [f'+teacher.overrides={ONE_EPOCH!r}']
 
 

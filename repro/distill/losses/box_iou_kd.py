@@ -1,5 +1,4 @@
 """Regression KD on decoded boxes: GIoU (Rezatofighi et al., CVPR 2019) or IoU, teacher boxes as targets."""
-import torch
 from torch import Tensor, nn
 
 
@@ -18,17 +17,8 @@ class BoxIoUKD(nn.Module):
 
     def forward(self, pred: Tensor, target: Tensor) -> Tensor:
         """pred, target: boxes (M, 4) as x1, y1, x2, y2. Returns (M,)."""
-        lt = torch.max(pred[:, :2], target[:, :2])
-        rb = torch.min(pred[:, 2:], target[:, 2:])
-        inter = (rb - lt).clamp(min=0).prod(dim=1)
-        area_p = (pred[:, 2:] - pred[:, :2]).clamp(min=0).prod(dim=1)
-        area_t = (target[:, 2:] - target[:, :2]).clamp(min=0).prod(dim=1)
-        union = (area_p + area_t - inter).clamp(min=self.eps)
-        iou = inter / union
-        if self.mode == 'iou':
-            return -iou.clamp(min=self.eps).log()
-        if self.mode == 'linear_iou':
-            return 1 - iou
-        enclose = (torch.max(pred[:, 2:], target[:, 2:]) - torch.min(pred[:, :2], target[:, :2])).prod(dim=1)
-        enclose = enclose.clamp(min=self.eps)
-        return 1 - (iou - (enclose - union) / enclose)
+        from mmdet.structures.bbox import bbox_overlaps
+        if self.mode == 'giou':
+            return 1 - bbox_overlaps(pred, target, mode='giou', is_aligned=True, eps=self.eps)
+        iou = bbox_overlaps(pred, target, mode='iou', is_aligned=True, eps=self.eps)
+        return -iou.clamp(min=self.eps).log() if self.mode == 'iou' else 1 - iou
