@@ -57,6 +57,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
     if 'backbones' in prof:
         _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
+    if 'teacher' in cfg:  # the keys a user may override; an explicit checkpoint is part of the run's identity
+        cfg.teacher = dict(checkpoint=None, overrides=[], **cfg.teacher)
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
     if profile == 'tiny':

@@ -60,7 +60,9 @@ if ! mmcv_works; then
   BVENV="$CACHE/mmcv-build-$PY_TAG-torch-$TORCH_TAG"
   log "building mmcv $MMCV_VERSION from source into $BUILT (about 13 min on 2 cores)"
   [ -x "$BVENV/bin/python" ] || "$PY" -m venv "$BVENV"
-  "$BVENV/bin/python" -m pip install -q --disable-pip-version-check "torch==${TORCH_TAG%%+*}" 'setuptools<70' wheel numpy packaging ninja
+  "$BVENV/bin/python" -m pip install -q --disable-pip-version-check "torch==${TORCH_TAG%%+*}" wheel numpy packaging ninja
+  # torch 2.13 declares setuptools>=77, which no longer builds mmcv: downgrade afterwards (pip warns, the build works)
+  "$BVENV/bin/python" -m pip install -q --disable-pip-version-check 'setuptools<70'
   mkdir -p "$BUILT"
   if "$VPY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
     export FORCE_CUDA=1

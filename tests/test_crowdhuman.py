@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from repro.data.crowdhuman import (coco_to_gts, crowdhuman_ap, jaccard_index, log_average_miss_rate,
+from repro.data.crowdhuman import (coco_to_gts, crowddet_ap, crowdhuman_ap, jaccard_index, log_average_miss_rate,
                                    odgt_to_coco, results_to_dets)
 from repro.errors import ReproError
 
@@ -155,10 +155,20 @@ def test_ji_ignore_regions_and_empty_images():
     # images with nothing to count (m + n = 0) are left out of the mean, not scored 0: an empty image, and one
     # whose only GT is an ignore region holding the only detection
     only_ignored = (np.array([_box(0, 0, 50, 50)]), np.array([True]))
-    dets[3] = np.array([_box(10, 10, 20, 20) + [0.9]])
-    assert jaccard_index(dets, {1: (boxes, ignore), 2: np.zeros((0, 4)), 3: only_ignored}) == pytest.approx(1.0)
+    more = {**dets, 3: np.array([_box(10, 10, 20, 20) + [0.9]])}
+    assert jaccard_index(more, {1: (boxes, ignore), 2: np.zeros((0, 4)), 3: only_ignored}) == pytest.approx(1.0)
     # an image with GTs but no detections counts, with 0: (1 + 0) / 2
     assert jaccard_index(dets, {1: (boxes, ignore), 4: np.array([_box(0, 0, 9, 9)])}) == pytest.approx(0.5)
+
+
+def test_crowddet_ap_is_the_trapezoid_under_the_raw_curve():
+    gts = {1: np.array([_box(0, 0, 10, 10), _box(40, 0, 50, 10)])}
+    tp1, fp, tp2 = _box(0, 0, 10, 10) + [0.9], _box(100, 100, 110, 110) + [0.8], _box(40, 0, 50, 10) + [0.7]
+    # (recall, precision) after each detection: (.5, 1), (.5, .5), (1, 2/3) -> .5 * (.5 + 2/3) / 2 = 7/24
+    assert crowddet_ap({1: np.array([tp1, fp, tp2])}, gts) == pytest.approx(100 * 7 / 24)
+    # no (0, 1) starting point: even perfect detections of 2 GTs give (.5, 1), (1, 1) -> .5 (N GTs: (N-1)/N)
+    assert crowddet_ap({1: np.array([tp1, tp2])}, gts) == pytest.approx(50.0)
+    assert crowddet_ap({}, gts) == 0.0
 
 
 def _results(coco, extra=()):

@@ -11,6 +11,7 @@ from repro.profiles import CONFIG_DIR
 from repro.train import RESULT_FILE, train
 
 GFL = CONFIG_DIR / 'detectors/gfl_r50.py'
+pytestmark = pytest.mark.slow
 
 
 def _losses(work_dir):

@@ -13,16 +13,19 @@ The metrics follow the CrowdDet evaluation (Chu et al., CVPR 2020) that PGD's Ta
   MR⁻² = 100 · exp(mean(log(max(mr, 1e-10)))). A perfect detector therefore scores 1e-8 (%), not exactly 0.
 * JI (`jaccard_index`): for each score threshold t in {0.0, 0.1, …, 0.9}, keep detections with score > t;
   per image take a maximum-cardinality bipartite matching between detections and non-ignored GTs, an edge
-  being IoU ≥ `iou_thr` (scipy's Hopcroft-Karp, as MMDetection 3.3's CrowdHumanMetric; CrowdDet's own code
-  used a maximum-weight matching on IoU); k = #matched pairs, n = #kept detections minus the unmatched ones with IoA ≥ `iou_thr`
-  with an ignore region, m = #non-ignored GTs minus the unmatched ones with IoA ≥ `iou_thr` with an ignore
-  region; the image scores k / (m + n − k). JI(t) is the mean over the images with m + n > 0 (an image with
-  nothing left to count is skipped, not scored 0; JI(t) = 0 if no image counts), and JI = max over t
-  (a fraction; Table 3 prints 100 · JI). This agrees with MMDetection 3.3's CrowdHumanMetric.
-* AP (`crowdhuman_ap`): pycocotools COCOeval on the converted dict, ignore regions being `iscrowd=1`.
+  being IoU ≥ `iou_thr` (scipy's Hopcroft-Karp with detections in the given order, as MMDetection 3.3's
+  CrowdHumanMetric; CrowdDet's own code used a maximum-weight matching on IoU); k = #matched pairs,
+  n = #kept detections minus the unmatched ones with IoA ≥ `iou_thr` with an ignore region, m = #non-ignored
+  GTs minus the unmatched ones with IoA ≥ `iou_thr` with an ignore region; the image scores k / (m + n − k).
+  JI(t) is the mean over the images with m + n > 0 (an image with nothing left to count is skipped, not
+  scored 0; JI(t) = 0 if no image counts), and JI = max over t (a fraction; Table 3 prints 100 · JI).
+* AP (`crowddet_ap`, Table 3's AP): the same matching as MR⁻²; precision and recall after each kept detection,
+  AP = trapezoidal area under that raw curve. `crowdhuman_ap` instead runs pycocotools' COCOeval on the
+  converted dict (ignore regions being `iscrowd=1`).
 
-Boxes are (x1, y1, x2, y2) with areas (x2 − x1)·(y2 − y1). Comparisons are ≥ `iou_thr` throughout, where the
-CrowdDet code uses strict > for matching and ignoring; only exact ties differ.
+Boxes are (x1, y1, x2, y2) with areas (x2 − x1)·(y2 − y1). Comparisons are ≥ `iou_thr` throughout, where
+MMDetection's code uses strict > except for JI's matching edges; only exact ties differ. On random scenes
+without such ties, MR⁻², AP and JI equal MMDetection 3.3's CrowdHumanMetric to its 4 printed decimals.
 """
 from __future__ import annotations
 
@@ -190,6 +193,31 @@ def _prepare(dets: Mapping, gts: Mapping) -> list[tuple[np.ndarray, np.ndarray, 
     return out
 
 
+def _caltech_match(images: list, iou_thr: float) -> tuple[np.ndarray, int]:
+    """Greedy per-image matching; returns (K,) TP flags of the kept detections by descending score, and #GTs."""
+    num_gt = sum(len(g) for _, g, _ in images)
+    if num_gt == 0:
+        raise ReproError('MR⁻² and AP are undefined without any non-ignored ground-truth box')
+    scores, is_tp = [], []
+    for d, g, ign in images:
+        d = d[np.argsort(-d[:, 4], kind='stable')]
+        iou, ioa = _overlap(d[:, :4], g, 'iou'), _overlap(d[:, :4], ign, 'ioa')
+        taken = np.zeros(len(g), bool)
+        for i in range(len(d)):
+            cand = np.where(taken, -1.0, iou[i])  # IoU with the still-unmatched GTs
+            j = int(np.argmax(cand)) if len(g) else -1
+            if j >= 0 and cand[j] >= iou_thr:
+                taken[j] = True
+                hit = True
+            elif len(ign) and ioa[i].max() >= iou_thr:
+                continue  # inside an ignore region: neither TP nor FP
+            else:
+                hit = False
+            scores.append(d[i, 4])
+            is_tp.append(hit)
+    return np.asarray(is_tp, bool)[np.argsort(-np.asarray(scores), kind='stable')], num_gt
+
+
 def log_average_miss_rate(dets: Mapping, gts: Mapping, iou_thr: float = 0.5,
                           fppi_range: tuple[float, float] = (1e-2, 1.0), num_points: int = 9) -> float:
     """Log-average miss rate MR⁻² in percent (lower is better); the rule is in the module docstring.
@@ -205,36 +233,30 @@ def log_average_miss_rate(dets: Mapping, gts: Mapping, iou_thr: float = 0.5,
         100 · exp(mean(log(max(mr_i, 1e-10)))) over the references.
     """
     images = _prepare(dets, gts)
-    num_gt = sum(len(g) for _, g, _ in images)
-    if num_gt == 0:
-        raise ReproError('MR⁻² is undefined without any non-ignored ground-truth box')
-    scores, is_tp = [], []
-    for d, g, ign in images:
-        d = d[np.argsort(-d[:, 4], kind='stable')]
-        iou, ioa = _overlap(d[:, :4], g, 'iou'), _overlap(d[:, :4], ign, 'ioa')
-        taken = np.zeros(len(g), bool)
-        for i in range(len(d)):
-            cand = np.where(taken, -1.0, iou[i])  # best still-unmatched GT
-            j = int(np.argmax(cand)) if len(g) else -1
-            if j >= 0 and cand[j] >= iou_thr:
-                taken[j] = True
-                hit = True
-            elif len(ign) and ioa[i].max() >= iou_thr:
-                continue  # inside an ignore region: neither TP nor FP
-            else:
-                hit = False
-            scores.append(d[i, 4])
-            is_tp.append(hit)
+    tp, num_gt = _caltech_match(images, iou_thr)
     refs = np.logspace(np.log10(fppi_range[0]), np.log10(fppi_range[1]), num_points)
-    if not scores:
+    if not len(tp):
         mrs = np.ones(num_points)
     else:
-        tp = np.asarray(is_tp)[np.argsort(-np.asarray(scores), kind='stable')]
         mr = 1.0 - np.cumsum(tp) / num_gt
         fppi = np.cumsum(~tp) / len(images)
         first = np.searchsorted(fppi, refs, side='left')  # fppi is non-decreasing: first index with fppi ≥ ref
         mrs = mr[np.minimum(first, len(mr) - 1)]
     return float(100.0 * np.exp(np.mean(np.log(np.maximum(mrs, MR_FLOOR)))))
+
+
+def crowddet_ap(dets: Mapping, gts: Mapping, iou_thr: float = 0.5) -> float:
+    """CrowdDet's AP in percent: the trapezoidal area under the raw precision-recall curve of the MR⁻² matching.
+
+    The curve has one point per kept detection (by descending score), with no interpolation and no (0, 1)
+    starting point. Arguments as for `log_average_miss_rate`.
+    """
+    tp, num_gt = _caltech_match(_prepare(dets, gts), iou_thr)
+    if not len(tp):
+        return 0.0
+    recall = np.cumsum(tp) / num_gt
+    precision = np.cumsum(tp) / np.arange(1, len(tp) + 1)
+    return float(100.0 * np.sum(np.diff(recall) * (precision[1:] + precision[:-1]) / 2))
 
 
 def _image_ji(d: np.ndarray, g: np.ndarray, ign: np.ndarray, iou_thr: float) -> float | None:
@@ -293,8 +315,8 @@ def crowdhuman_ap(coco_gt: dict, results: list[dict], max_dets: int = 1000) -> d
     """COCO-style AP of 'person' detections with pycocotools, in percent.
 
     CrowdHuman images hold far more than COCO's 100 people, hence `max_dets`. Ignore regions are the
-    `iscrowd=1` annotations, which COCOeval lets absorb detections. Table 3's AP is CrowdDet's all-point AP
-    at IoU 0.5, which 'AP50' (101-point interpolated) approximates.
+    `iscrowd=1` annotations, which COCOeval lets absorb detections. Table 3's AP is `crowddet_ap` (raw
+    curve, IoU 0.5), which 'AP50' (101-point interpolated precision) only approximates.
 
     Args:
         coco_gt: a COCO dict such as `odgt_to_coco` returns.
@@ -319,7 +341,6 @@ def crowdhuman_ap(coco_gt: dict, results: list[dict], max_dets: int = 1000) -> d
         ev.evaluate()
         ev.accumulate()
     prec = ev.eval['precision'][:, :, 0, 0, 0]  # (T iou thresholds, R recall points), area 'all'
-    def _mean(p):
-        p = p[p > -1]
-        return float(100.0 * p.mean()) if p.size else 0.0
-    return {'AP': _mean(prec), 'AP50': _mean(prec[np.isclose(ev.params.iouThrs, 0.5)])}
+    prec50 = prec[np.isclose(ev.params.iouThrs, 0.5)]
+    return {name: float(100.0 * p[p > -1].mean()) if (p > -1).any() else 0.0
+            for name, p in (('AP', prec), ('AP50', prec50))}

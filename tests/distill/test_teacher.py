@@ -1,0 +1,85 @@
+"""The teacher's checkpoint: from a path or a URL (tested with a local file), checked before training."""
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from repro.distill import teacher as teacher_module
+from repro.distill.teacher import fetch, load_teacher
+from repro.errors import ReproError
+from repro.mmdet_bridge import compile_config
+from repro.profiles import CONFIG_DIR
+
+
+def tiny_net():
+    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Conv2d(4, 2, 1))
+
+
+def test_matching_checkpoint_loads(tmp_path):
+    source, target = tiny_net(), tiny_net()
+    torch.save({'state_dict': source.state_dict(), 'meta': {'epoch': 24}}, tmp_path / 't.pth')
+    load_teacher(target, str(tmp_path / 't.pth'))
+    assert all(torch.equal(a, b) for a, b in zip(source.state_dict().values(), target.state_dict().values()))
+
+
+def test_missing_keys_and_shape_mismatches_are_named(tmp_path):
+    state = tiny_net().state_dict()
+    state['2.weight'] = torch.zeros(3, 4, 1, 1)
+    del state['1.running_mean']
+    torch.save({'state_dict': state}, tmp_path / 'bad.pth')
+    with pytest.raises(ReproError) as err:
+        load_teacher(tiny_net(), str(tmp_path / 'bad.pth'))
+    message = str(err.value)
+    assert '1 missing keys (1.running_mean)' in message
+    assert '2.weight (3, 4, 1, 1) vs (2, 4, 1, 1)' in message and '\n' not in message
+
+
+def test_a_url_is_downloaded_once_into_the_cache(tmp_path, monkeypatch):
+    zoo_file = tmp_path / 'zoo.pth'
+    torch.save({'state_dict': tiny_net().state_dict()}, zoo_file)
+    calls = []
+
+    def fake_download(url, dst, progress=True):  # the network stand-in: copies the local file
+        calls.append(url)
+        shutil.copy(zoo_file, dst)
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', fake_download)
+    monkeypatch.setenv('REPRO_CACHE', str(tmp_path / 'cache'))
+    url = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/x/gfl_teacher-1234.pth'
+    path = fetch(url)
+    assert path == tmp_path / 'cache' / 'teachers' / 'gfl_teacher-1234.pth' and path.is_file()
+    assert fetch(url) == path and calls == [url]  # cached
+    load_teacher(tiny_net(), url)
+
+
+def test_a_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
+    def broken(url, dst, progress=True):
+        Path(dst).write_bytes(b'partial')
+        raise OSError('connection reset')
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', broken)
+    monkeypatch.setenv('REPRO_CACHE', str(tmp_path / 'cache'))
+    with pytest.raises(ReproError, match='cannot download teacher checkpoint .*connection reset'):
+        fetch('https://example.org/teacher.pth')
+    assert not list((tmp_path / 'cache' / 'teachers').iterdir())
+
+
+def test_coco_profile_teachers_come_from_the_zoo(tmp_path):
+    for name in ('annotations/instances_train2017.json', 'annotations/instances_val2017.json'):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text('{}')
+    (tmp_path / 'train2017').mkdir()
+    (tmp_path / 'val2017').mkdir()
+    compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'coco', data_root=str(tmp_path))
+    zoo = compile_config(CONFIG_DIR / 'teachers/gfl_r101.py', 'coco', data_root=str(tmp_path)).cfg.zoo_checkpoint
+    assert compiled.teacher_checkpoint == zoo and zoo.startswith('https://')
+    mine = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'coco', ['teacher.checkpoint=/data/t.pth'],
+                          data_root=str(tmp_path))
+    assert mine.teacher_checkpoint == '/data/t.pth'
+    assert mine.run_key != compiled.run_key  # other teacher weights, another run
+
+
+def test_tiny_profile_teacher_is_the_harness_run(tmp_path):
+    compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'tiny')
+    assert compiled.teacher_checkpoint.endswith(f'gfl_r101-{compiled.teacher.run_key}/weights.pth')
+    assert teacher_module  # imported for monkeypatching targets
