@@ -42,7 +42,9 @@ def load_config(path: str | Path):
     from mmengine.config import Config
     path = Path(path)
     if not path.is_file():
-        hint = ', '.join(sorted(str(p.relative_to(CONFIG_DIR.parent)) for p in CONFIG_DIR.glob('*/*.py') if p.parent.name != 'profiles')[:4])
+        examples = sorted(str(p.relative_to(CONFIG_DIR.parent)) for p in CONFIG_DIR.glob('*/*.py')
+                          if p.parent.name != 'profiles')
+        hint = ', '.join(examples[:4])
         raise ReproError(f'config not found: {path}; pass a file under configs/ (for example {hint})')
     try:
         return Config.fromfile(str(path))
@@ -58,7 +60,7 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     if 'backbones' in prof:
         _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
     if 'teacher' in cfg:  # the keys a user may override; an explicit checkpoint is part of the run's identity
-        cfg.teacher = dict(checkpoint=None, overrides=[], **cfg.teacher)
+        cfg.teacher = {'checkpoint': None, 'overrides': [], **cfg.teacher}
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
     if profile == 'tiny':

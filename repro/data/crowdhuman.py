@@ -161,17 +161,9 @@ def results_to_dets(results: Iterable[dict]) -> dict:
 
 
 def _overlap(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
-    """(A, B) IoU, or IoA = intersection / area of each box of `a`, between (A, 4) and (B, 4) x1y1x2y2 boxes."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area_a = ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None]
-    if mode == 'ioa':
-        return inter / np.maximum(area_a, 1e-12)
-    area_b = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None, :]
-    return inter / np.maximum(area_a + area_b - inter, 1e-12)
+    """(A, B) IoU, or IoA = intersection / area of each box of `a` ('ioa'), via mmdet's numpy bbox_overlaps."""
+    from mmdet.evaluation.functional import bbox_overlaps
+    return bbox_overlaps(a, b, mode='iof' if mode == 'ioa' else 'iou')
 
 
 def _prepare(dets: Mapping, gts: Mapping) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targets
 from repro.distill.losses import build_loss
+from repro.distill.masks import prediction_guided_masks
 from repro.distill.standardize import match_stats
 from repro.distill.teacher import load_teacher
 from repro.distill.terms import Term, parse_distill
@@ -100,7 +101,7 @@ class DistillDetector(SingleStageDetector):
         targets = self.student_adapter.targets(s_out, batch_data_samples)
         for term in spec.active:
             if term.is_feature:
-                value = self._feature_term(term, feats, t_feats, s_out, t_out)
+                value = self._feature_term(term, feats, t_feats, s_out, t_out, batch_data_samples)
             else:
                 target = preds[term.target]
                 if term.target != 'teacher':
@@ -153,7 +154,18 @@ class DistillDetector(SingleStageDetector):
         scores = self.student_adapter.flatten(t_out.preds['cls'], num_classes).sigmoid().amax(dim=-1)
         return valid * scores
 
-    def _feature_term(self, term: Term, feats, t_feats, s_out: HeadOutputs, t_out: HeadOutputs) -> Tensor:
-        pairs = zip(feats, t_feats) if term.feature == 'neck' else zip(s_out.feats[term.feature],
-                                                                        t_out.feats[term.feature])
-        return sum(self.kd_losses[term.name](s, t) for s, t in pairs)
+    def _feature_term(self, term: Term, feats, t_feats, s_out: HeadOutputs, t_out: HeadOutputs,
+                      data_samples) -> Tensor:
+        if term.feature == 'neck':
+            student, teacher = list(feats), list(t_feats)
+        else:
+            student, teacher = s_out.feats[term.feature], t_out.feats[term.feature]
+            if term.activate:
+                layer = self.spec.layer
+                student = [self.student_adapter.activate(layer, f) for f in student]
+                teacher = [self.teacher_adapter.activate(layer, f) for f in teacher]
+        loss = self.kd_losses[term.name]
+        if term.mask:
+            fg, bg = prediction_guided_masks(self.teacher_adapter, t_out, data_samples, **term.mask)
+            return loss(student, teacher, fg, bg)
+        return sum(loss(s, t) for s, t in zip(student, teacher))

@@ -20,8 +20,10 @@ source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   (label weights × the teacher's max class probability: a soft foreground).
 `space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
 positives (`norm='num_pos'`, the default for cls and centerness) or by its summed weights ('weight_sum', the
-default for reg). Feature terms (`feature`: 'neck', or 'cls' / 'reg' for the head towers at `layer`) compare
-student and teacher features level by level.
+default for reg). Feature terms (`feature`: 'neck', or 'cls' / 'reg' for the head towers at `layer`, taken after
+that layer's activation with `activate=True`) compare student and teacher features level by level; with
+`mask=dict(xi=..., k=..., strategy=...)` the loss also receives PGD's prediction-guided foreground and background
+masks (repro.distill.masks), e.g. PGDLoss.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class Term:
     space: str = 'raw'
     norm: str | None = None
     feature: str | None = None
+    activate: bool = False
+    mask: dict | None = None
 
     @property
     def is_feature(self) -> bool:

@@ -3,10 +3,11 @@ normalises. `LOSSES` is a plain dict from a config `type` to its class."""
 from repro.distill.losses.box_iou_kd import BoxIoUKD
 from repro.distill.losses.centerness_kd import CenternessKD
 from repro.distill.losses.distribution_kl_kd import DistributionKLKD
+from repro.distill.losses.pgd import PGDLoss
 from repro.distill.losses.pkd import PKDLoss
 from repro.distill.losses.quality_focal_kd import QualityFocalKD
 
-LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss)}
+LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss, PGDLoss)}
 
 
 def build_loss(cfg: dict):

@@ -1,0 +1,58 @@
+"""Per-level spatial masks from the teacher's predictions and the GT boxes, for masked feature imitation (PGD)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from repro.distill.adapters.base import HeadAdapter, HeadOutputs
+from repro.distill.pgw import background_mask, max_over_predictions, pgw_weights, quality_scores
+
+
+@torch.no_grad()
+def prediction_guided_masks(adapter: HeadAdapter, t_out: HeadOutputs, data_samples, xi: float, k: int,
+                            strategy: str = 'ours') -> tuple[list[Tensor], list[Tensor]]:
+    """PGW foreground masks M and normalised background masks N (PGD eq. 1-5) of every image and FPN level.
+
+    Args:
+        adapter: the teacher head's adapter (it decodes the teacher's own predictions).
+        t_out: the teacher's head outputs.
+        data_samples: the batch's DetDataSamples (gt_instances).
+        xi: ξ, the weight of localisation against classification in the quality score.
+        k: K, the number of top-quality locations per object.
+        strategy: a foreground strategy of repro.distill.pgw.STRATEGIES (PGD Table 5).
+
+    Returns:
+        (fg, bg): per level, (N, H, W) masks, each normalised per level as eq. 4 and eq. 5 say.
+    """
+    head = adapter.head
+    cls_maps = t_out.preds['cls']
+    anchors = cls_maps[0].shape[1] // head.cls_out_channels
+    reg_channels = t_out.preds['reg'][0].shape[1] // anchors
+    scores = adapter.flatten(cls_maps, head.cls_out_channels).sigmoid()  # (N, L·A, C)
+    reg = adapter.flatten(t_out.preds['reg'], reg_channels)              # (N, L·A, K)
+    priors = adapter.priors(t_out.preds['reg'])                            # (L·A, 4)
+    sizes = [tuple(m.shape[-2:]) for m in cls_maps]
+    level_index = torch.cat([torch.full((h * w,), i, device=priors.device) for i, (h, w) in enumerate(sizes)])
+    centres = _centres(priors, adapter)[::anchors]                         # (L, 2): one centre per location
+    fg, bg = [], []
+    for n, sample in enumerate(data_samples):
+        gt = sample.gt_instances
+        boxes = adapter.decode(reg[n], priors)
+        quality = quality_scores(scores[n], boxes, centres.repeat_interleave(anchors, 0), gt.bboxes, gt.labels, xi)
+        quality = max_over_predictions(quality, anchors)
+        fg.append(pgw_weights(quality, centres, level_index, k=k, strategy=strategy, gt_boxes=gt.bboxes))
+        bg.append(background_mask(centres, gt.bboxes, level_index))
+    return _per_level(torch.stack(fg), sizes), _per_level(torch.stack(bg), sizes)
+
+
+def _centres(priors: Tensor, adapter: HeadAdapter) -> Tensor:
+    """(x, y) of each prior: anchor centres, or the points themselves (point priors are x, y, stride, stride)."""
+    if adapter.head.prior_generator.__class__.__name__ == 'MlvlPointGenerator':
+        return priors[:, :2]
+    return (priors[:, :2] + priors[:, 2:]) / 2
+
+
+def _per_level(flat: Tensor, sizes: list[tuple[int, int]]) -> list[Tensor]:
+    """(N, L) -> per level (N, H, W), L ordered level by level, row-major within a level."""
+    chunks = torch.split(flat, [h * w for h, w in sizes], dim=1)
+    return [c.reshape(flat.shape[0], h, w) for c, (h, w) in zip(chunks, sizes)]
