@@ -59,6 +59,9 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
     if 'backbones' in prof:
         _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
+    head = cfg.model.get('bbox_head') or {}
+    if head.get('type') in prof.get('heads', {}):
+        head.update(prof.heads[head.type].to_dict())
     if 'teacher' in cfg:  # the keys a user may override; an explicit checkpoint is part of the run's identity
         cfg.teacher = {'checkpoint': None, 'overrides': [], **cfg.teacher}
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)

@@ -13,6 +13,9 @@ backbones = dict(
     SwinTransformer=dict(embed_dims=24, drop_path_rate=0.1, convert_weights=False, init_cfg=None),
     MobileNetV2=dict(widen_factor=0.5, frozen_stages=-1, norm_eval=False, init_cfg=None),
 )
+# Per head type, merged over the config's bbox_head like `backbones`: what the small images cannot run. mmcv's
+# deformable conv (DDOD's first tower layer) rejects maps under 3x3, and a 192 px image's P7 is 2x2.
+heads = dict(DDODHead=dict(use_dcn=False))
 # LinearLR warm-up in iterations: the COCO configs' 500 would cover most of a tiny 1x run (12 x 50 iterations).
 warmup_iters = 100
 

@@ -2,7 +2,8 @@
 
 Every test runs over every registered adapter (plus FCOS with its norm_on_bbox / centerness_on_reg variant), on
 a small head built from the repo's own detector config: 32 channels, towers of 2 layers (so layer 1 has layers
-before and after it), 5 FPN levels for a 128x128 image.
+before and after it), 5 FPN levels for a 128x128 image. DDOD's deformable layer cannot run on the 1x1 and 2x2
+levels, so those cases build it with plain convs, and test_ddod_with_dcn runs the DCN on larger maps.
 """
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ IDS = [name + ('-tricks' if extra else '') for name, extra in CASES]
 GT_BOXES = ([[96., 4., 120., 64.]], [[4., 100., 100., 124.]])
 # how far outside its GT box a positive prior's center may lie: MaxIoU assignment has no center condition
 CENTER_MARGIN = {'RetinaHead': 16.0}
+# heads whose priors are points (x, y, stride, stride); the others' are anchors
+POINT_HEADS = ('FCOSHead', 'AutoAssignHead')
+# mmcv's deformable conv (DDOD's first tower layer) rejects maps under 3x3 and SIZES go down to 1x1: the shared
+# cases build DDOD with plain convs (the adapter runs either alike); test_ddod_with_dcn covers the DCN layer
+BUILD_EXTRA = {'DDODHead': dict(use_dcn=False)}
 
 
 @functools.cache
@@ -53,7 +59,8 @@ def build_head(name: str, **extra):
         pytest.fail(f'no config under configs/detectors/ has a {name}: add one so its adapter is tested')
     cfg = model.bbox_head.copy()
     cfg.update(in_channels=CHANNELS, feat_channels=CHANNELS, stacked_convs=STACKED, num_classes=NUM_CLASSES,
-               train_cfg=model.get('train_cfg'), test_cfg=model.get('test_cfg'), **extra)
+               train_cfg=model.get('train_cfg'), test_cfg=model.get('test_cfg'))
+    cfg.update(BUILD_EXTRA.get(name, {}), **extra)
     torch.manual_seed(0)
     head = MODELS.build(cfg)
     for level, scale in enumerate(getattr(head, 'scales', [])):  # distinct scales, so a missed Scale shows
@@ -189,9 +196,10 @@ def test_priors_format(case, feats):
     name, head, adapter = case
     priors = adapter.priors(feats)
     assert priors.shape == (sum(s * s for s in SIZES) * head.num_base_priors, 4)
-    if name == 'FCOSHead':  # points (x, y, stride_w, stride_h), row-major: level 2 (stride 32), row 1, col 2
+    if name in POINT_HEADS:  # points (x, y, stride_w, stride_h), row-major: level 2 (stride 32), row 1, col 2
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2
-        torch.testing.assert_close(priors[index], torch.tensor([2.5 * 32, 1.5 * 32, 32., 32.]))
+        offset = {'FCOSHead': 0.5, 'AutoAssignHead': 0.0}[name]  # AutoAssign's points sit on stride multiples
+        torch.testing.assert_close(priors[index], torch.tensor([(2 + offset) * 32, (1 + offset) * 32, 32., 32.]))
     else:  # anchors x1y1x2y2: the first anchor of level 1's location (row 2, col 3) is centered at (48, 32)
         index = (16 * 16 + 2 * 8 + 3) * head.num_base_priors
         center = (priors[index, :2] + priors[index, 2:]) / 2
@@ -214,7 +222,7 @@ def _known_decode(name, head, priors):
             d = [v * stride for v in dist]
             want.append([cx - d[0], cy - d[1], cx + d[2], cy + d[3]])
         return reg.reshape(len(cases), -1), priors[rows], torch.tensor(want, dtype=torch.float32)
-    if name in ('RetinaHead', 'ATSSHead'):
+    if name in ('RetinaHead', 'ATSSHead', 'DDODHead'):
         anchors = priors[::7][:20]
         zeros = torch.zeros(len(anchors), 4)
         # (0, 0, log 2, log 2) in coder units doubles width and height about the same center
@@ -231,6 +239,9 @@ def _known_decode(name, head, priors):
         if head.norm_on_bbox and head.training:  # distances in strides
             return torch.tensor([[1., 2., 3., 4.]]), point, torch.tensor([[80. - 32, 48. - 64, 80. + 96, 48. + 128]])
         return torch.tensor([[10., 20., 30., 40.]]), point, torch.tensor([[70., 28., 110., 88.]])
+    if name == 'AutoAssignHead':  # distances in pixels in both modes
+        index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32
+        return torch.tensor([[10., 20., 30., 40.]]), priors[index:index + 1], torch.tensor([[54., 12., 94., 72.]])
     return None
 
 
@@ -284,16 +295,21 @@ def _by_image(head, tensors: list, n: int):
 
 def _run_head_loss(head, feats, samples) -> dict:
     """What head.loss hands its cls and bbox losses: labels, label weights and cls logits in the (N, L[*C])
-    layout, the cls avg_factor, and the prediction argument of every loss_bbox call."""
-    cls_calls, bbox_calls = [], []
+    layout, the cls avg_factor, and the prediction argument of every loss_bbox call. AutoAssign calls no
+    loss_cls; for it, the per-image (L, num_gt) candidate masks its center prior returns."""
+    cls_calls, bbox_calls, candidates = [], [], []
     hooks = [head.loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
              head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append(a[0]), with_kwargs=True)]
+    if hasattr(head, 'center_prior'):
+        hooks.append(head.center_prior.register_forward_hook(lambda m, a, o: candidates.append(o[1])))
     try:
         with torch.no_grad():
             head.loss(feats, samples)
     finally:
         for hook in hooks:
             hook.remove()
+    if not cls_calls:
+        return dict(candidates=candidates, boxes=bbox_calls)
     labels, weights = [], []
     for args, kwargs in cls_calls:
         target = args[1][0] if isinstance(args[1], tuple) else args[1]  # QFL takes (labels, scores)
@@ -317,19 +333,23 @@ def test_targets_follow_head_assignment(case, feats, runs):
     flat_cls = adapter.flatten(outputs.preds['cls'], num_cls)
     assert targets.valid.shape == targets.pos.shape == flat_cls.shape[:2]
     assert targets.pos.dtype == torch.bool and targets.valid.is_floating_point()
-    # flatten puts predictions where the head's loss puts them, and the targets line up with both
-    assert torch.equal(flat_cls.reshape(2, -1), seen['scores'])
-    assert torch.equal(targets.pos, (seen['labels'] >= 0) & (seen['labels'] < head.num_classes))
-    assert torch.equal(targets.valid, seen['weights'].float())
-    assert targets.num_pos.ndim == 0 and float(targets.num_pos) == pytest.approx(seen['avg_factor'])
+    if 'candidates' in seen:  # AutoAssign: no hard labels; positives are the center prior's candidate set
+        assert torch.equal(targets.pos, torch.stack([mask.any(dim=1) for mask in seen['candidates']]))
+        assert torch.equal(targets.valid, torch.ones(targets.valid.shape))
+    else:
+        # flatten puts predictions where the head's loss puts them, and the targets line up with both
+        assert torch.equal(flat_cls.reshape(2, -1), seen['scores'])
+        assert torch.equal(targets.pos, (seen['labels'] >= 0) & (seen['labels'] < head.num_classes))
+        assert torch.equal(targets.valid, seen['weights'].float())
+        assert targets.num_pos.ndim == 0 and float(targets.num_pos) == pytest.approx(seen['avg_factor'])
     counts = targets.pos.sum(dim=1)
     assert (counts > 0).all()
-    # num_pos convention: FCOS counts positives; anchor heads' samplers count max(positives, 1) per image
-    expected = max(int(counts.sum()), 1) if name == 'FCOSHead' else int(counts.clamp(min=1).sum())
-    assert float(targets.num_pos) == expected
+    # num_pos convention: point heads count positives; anchor heads' samplers count max(positives, 1) per image
+    expected = max(int(counts.sum()), 1) if name in POINT_HEADS else int(counts.clamp(min=1).sum())
+    assert targets.num_pos.ndim == 0 and float(targets.num_pos) == expected
     # positives sit on their own image's box: catches x/y swaps and image/level mix-ups in the flattening
     priors = adapter.priors(feats)
-    centers = priors[:, :2] if name == 'FCOSHead' else (priors[:, :2] + priors[:, 2:]) / 2
+    centers = priors[:, :2] if name in POINT_HEADS else (priors[:, :2] + priors[:, 2:]) / 2
     margin = CENTER_MARGIN.get(name, 0.01)
     for image, boxes in enumerate(GT_BOXES):
         x1, y1, x2, y2 = boxes[0]
@@ -345,7 +365,8 @@ def test_decode_matches_head_loss(case, feats, runs):
     outputs = runs(True)[1][0]
     samples = _data_samples()
     seen = _run_head_loss(head, feats, samples)
-    pos = adapter.targets(outputs, samples).pos
+    # DDOD regresses the anchors of its reg assignment, which differs from the cls one `targets` gives
+    pos = getattr(adapter, 'reg_targets', adapter.targets)(outputs, samples).pos
     k = reg_channels(head, outputs.preds)
     reg = adapter.flatten(outputs.preds['reg'], k)  # (N, L, K)
     if name == 'RetinaHead' and not head.reg_decoded_bbox:  # the loss takes every anchor's raw deltas
@@ -354,6 +375,10 @@ def test_decode_matches_head_loss(case, feats, runs):
     priors = adapter.priors(feats)[None].expand(2, -1, -1)
     with torch.no_grad():
         boxes = adapter.decode(reg.reshape(-1, k), priors.reshape(-1, 4)).reshape(2, -1, 4)
+    if name == 'AutoAssignHead':  # one call per image: every point's box, repeated for each of its num_gt boxes
+        theirs = torch.stack([b.reshape(boxes.shape[1], -1, 4)[:, 0] for b in seen['boxes']])
+        torch.testing.assert_close(boxes, theirs, atol=1e-3, rtol=1e-5)
+        return
     levels = [(sl, stride) for sl, stride in zip(_levels(head), (8, 16, 32, 64, 128)) if pos[:, sl].any()]
     ours = torch.cat([boxes[:, sl][pos[:, sl]] for sl, _ in levels])  # level-major, then image, as the loss
     theirs = torch.cat(seen['boxes'])
@@ -365,6 +390,30 @@ def test_decode_matches_head_loss(case, feats, runs):
         theirs = xyxy + (theirs - xyxy) * stride
     assert ours.shape == theirs.shape and len(ours) == int(pos.sum())
     torch.testing.assert_close(ours, theirs, atol=1e-3, rtol=1e-5)
+
+
+@pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
+def test_ddod_with_dcn(training):
+    """DDOD as its configs build it, with a deformable first tower layer, on maps of at least 3x3: forward and
+    cross_forward on its own features reproduce the head, and gradients reach the features through the DCN."""
+    head = build_head('DDODHead', use_dcn=True)
+    assert type(head.cls_convs[0].conv).__name__ == 'DeformConv2dPack'
+    torch.nn.init.normal_(head.cls_convs[0].conv.conv_offset.weight, std=0.1)  # offsets start at zero: move them
+    torch.nn.init.normal_(head.reg_convs[0].conv.conv_offset.weight, std=0.1)
+    head.train(training)
+    adapter = adapter_for(head)
+    torch.manual_seed(2)
+    feats = [torch.randn(2, CHANNELS, s, s) for s in (12, 6, 4, 3, 3)]  # as many levels as SIZES
+    with torch.no_grad():
+        ref = head.forward(feats)
+        for layer in range(adapter.num_layers + 1):
+            out = adapter.forward(feats, layer)
+            assert_preds_equal(out.preds, ref)
+            assert_preds_equal(adapter.cross_forward(out.feats, layer), ref)
+    kept = {b: [f.clone().requires_grad_() for f in maps] for b, maps in adapter.forward(feats, 0).feats.items()}
+    preds = adapter.cross_forward(kept, 0)
+    sum(m.sum() for maps in preds.values() for m in maps).backward()
+    assert all(kept[b][0].grad is not None and kept[b][0].grad.abs().sum() > 0 for b in kept)
 
 
 def test_adapter_for_picks_the_registered_adapter(case):

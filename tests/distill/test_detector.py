@@ -11,12 +11,21 @@ SMALL = ['model.backbone.depth=18', '+teacher.overrides=["model.backbone.depth=1
 METHODS = CONFIG_DIR / 'methods'
 
 
+def resnets_only(method) -> bool:
+    """Whether student and teacher both have ResNet backbones (SMALL's depth override needs one)."""
+    from repro.mmdet_bridge import load_config
+    cfg = load_config(METHODS / method)
+    teacher = load_config(CONFIG_DIR.parent / cfg.teacher.config)
+    return cfg.model.backbone.type == teacher.model.backbone.type == 'ResNet'
+
+
 def build(method, overrides=()):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules()
     import repro.distill  # noqa: F401  registers DistillDetector
-    cfg = compile_config(METHODS / method, 'tiny', SMALL + list(overrides)).cfg
+    small = SMALL if resnets_only(method) else []
+    cfg = compile_config(METHODS / method, 'tiny', small + list(overrides)).cfg
     for key in ('teacher_checkpoint', 'teacher_ckpt'):  # random teacher: these tests are about structure
         cfg.model.pop(key, None)
     torch.manual_seed(0)
