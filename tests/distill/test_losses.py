@@ -86,6 +86,13 @@ def test_standardize_and_match_stats():
 def test_every_loss_builds_from_config_and_is_differentiable(name):
     loss = build_loss({'type': name})
     shapes = {'PKDLoss': (2, 3, 4, 4), 'BoxIoUKD': None}
+    if name == 'PGDLoss':  # per-level features plus foreground and background masks
+        pred = torch.randn(2, 3, 4, 4, requires_grad=True)
+        masks = torch.rand(2, 4, 4)
+        out = loss([pred], [torch.randn(2, 3, 4, 4)], [masks], [1 - masks])
+        out.backward()
+        assert torch.isfinite(out) and pred.grad.abs().sum() > 0
+        return
     if name == 'BoxIoUKD':
         pred = torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 4.0, 5.0]], requires_grad=True)
         target = torch.tensor([[0.5, 0.0, 2.0, 3.0], [1.0, 2.0, 4.0, 4.0]])
