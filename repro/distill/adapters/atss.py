@@ -12,24 +12,8 @@ from repro.distill.adapters.retina import RetinaAdapter
 class ATSSAdapter(RetinaAdapter):
     """Decoding is RetinaNet's (the head's delta coder); targets are ATSSHead.get_targets'."""
 
+    cls_conv, reg_conv, centerness_conv, scaled = 'atss_cls', 'atss_reg', 'atss_centerness', True
     heads = ('ATSSHead',)
-
-    def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
-        """ATSSHead's predictor convs and the level's Scale on the deltas.
-
-        Args:
-            cls_feat: (N, F, H, W) cls tower output.
-            reg_feat: (N, F, H, W) reg tower output.
-            level: FPN level index, picks `head.scales[level]`.
-
-        Returns:
-            'cls': (N, A*C, H, W) logits; 'reg': (N, A*4, H, W) float32 deltas (no exp, as ATSS does);
-            'centerness': (N, A, H, W) logits, from the reg tower.
-        """
-        head = self.head
-        return {'cls': head.atss_cls(cls_feat),
-                'reg': head.scales[level](head.atss_reg(reg_feat)).float(),
-                'centerness': head.atss_centerness(reg_feat)}
 
     def _assign(self, anchors, flags, gts, metas, ignores) -> tuple[list[Tensor], list[Tensor], Tensor]:
         """ATSS/GFL get_targets (anchors come first) and their avg_factor, reduce_mean'd over processes."""

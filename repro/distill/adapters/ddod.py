@@ -19,24 +19,8 @@ from repro.distill.adapters.base import HeadOutputs, Targets
 class DDODAdapter(ATSSAdapter):
     """Decoding is ATSS's (the head's delta coder); `targets` is the cls assignment, `reg_targets` the reg one."""
 
+    centerness_conv = 'atss_iou'  # DDOD's IoU branch
     heads = ('DDODHead',)
-
-    def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
-        """DDODHead's predictor convs and the level's Scale on the deltas, as DDODHead.forward_single.
-
-        Args:
-            cls_feat: (N, F, H, W) cls tower output.
-            reg_feat: (N, F, H, W) reg tower output.
-            level: FPN level index, picks `head.scales[level]`.
-
-        Returns:
-            'cls': (N, A*C, H, W) logits; 'reg': (N, A*4, H, W) float32 deltas (no exp); 'centerness':
-            (N, A, H, W) IoU logits (the head's `atss_iou`), from the reg tower.
-        """
-        head = self.head
-        return {'cls': head.atss_cls(cls_feat),
-                'reg': head.scales[level](head.atss_reg(reg_feat)).float(),
-                'centerness': head.atss_iou(reg_feat)}
 
     @torch.no_grad()
     def targets(self, outputs: HeadOutputs, data_samples) -> Targets:

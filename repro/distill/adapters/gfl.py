@@ -11,22 +11,8 @@ from repro.distill.adapters.atss import ATSSAdapter
 class GFLAdapter(ATSSAdapter):
     """Targets are ATSS's (GFLHead.get_targets has the same form, and the same avg_factor convention)."""
 
+    cls_conv, reg_conv, centerness_conv = 'gfl_cls', 'gfl_reg', None
     heads = ('GFLHead',)
-
-    def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
-        """GFLHead's predictor convs and the level's Scale on the distribution logits.
-
-        Args:
-            cls_feat: (N, F, H, W) cls tower output.
-            reg_feat: (N, F, H, W) reg tower output.
-            level: FPN level index, picks `head.scales[level]`.
-
-        Returns:
-            'cls': (N, C, H, W) joint cls-quality logits; 'reg': (N, 4*(reg_max+1), H, W) float32 logits of the
-            (left, top, right, bottom) distance distributions.
-        """
-        head = self.head
-        return {'cls': head.gfl_cls(cls_feat), 'reg': head.scales[level](head.gfl_reg(reg_feat)).float()}
 
     def decode(self, reg: Tensor, priors: Tensor) -> Tensor:
         """Expected distances (softmax integral) times the anchor's stride, then boxes from the anchor center.

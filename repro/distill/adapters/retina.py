@@ -10,20 +10,32 @@ from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
 
 @register
 class RetinaAdapter(HeadAdapter):
+    """Anchor heads whose predictors are plain convs: subclasses name theirs and say whether a Scale applies."""
+
     heads = ('RetinaHead',)
+    cls_conv, reg_conv = 'retina_cls', 'retina_reg'
+    centerness_conv: str | None = None  # a one-channel quality branch on the reg tower, if the head has one
+    scaled = False                      # whether a per-level Scale multiplies the regression output
 
     def predict(self, cls_feat: Tensor, reg_feat: Tensor, level: int) -> dict[str, Tensor]:
-        """RetinaHead's predictor convs (no Scale).
+        """The head's predictor convs, and the level's Scale where the head has one, as its forward_single.
 
         Args:
             cls_feat: (N, F, H, W) cls tower output.
             reg_feat: (N, F, H, W) reg tower output.
-            level: FPN level index (unused: RetinaHead has no per-level layers).
+            level: FPN level index, picks `head.scales[level]`.
 
         Returns:
-            'cls': (N, A*C, H, W) logits; 'reg': (N, A*4, H, W) encoded deltas.
+            'cls': (N, A*C, H, W) logits; 'reg': (N, A*K, H, W) regression output (float32 when scaled);
+            'centerness': (N, A, H, W) logits from the reg tower, for heads with such a branch.
         """
-        return {'cls': self.head.retina_cls(cls_feat), 'reg': self.head.retina_reg(reg_feat)}
+        head = self.head
+        reg = getattr(head, self.reg_conv)(reg_feat)
+        out = {'cls': getattr(head, self.cls_conv)(cls_feat),
+               'reg': head.scales[level](reg).float() if self.scaled else reg}
+        if self.centerness_conv:
+            out['centerness'] = getattr(head, self.centerness_conv)(reg_feat)
+        return out
 
     def decode(self, reg: Tensor, priors: Tensor) -> Tensor:
         """Boxes from deltas with the head's own bbox coder (its means and stds).
