@@ -19,7 +19,7 @@ from repro.errors import ReproError
 from repro.profiles import CONFIG_DIR, check_coco_root, coco_root, profile_file
 
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
-TEACHER_WEIGHTS = 'weights.pth'  # a finished run's final model weights, written by repro.train
+WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights, written by repro.train
 SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
                  ('test_dataloader', 'test_evaluator'))
 
@@ -119,7 +119,7 @@ def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
             raise ReproError(f'{teacher.config} names no zoo_checkpoint: pass teacher.checkpoint=PATH')
         return url
     from repro.train import default_work_dir
-    return str(default_work_dir(teacher.config, teacher.profile, teacher.run_key) / TEACHER_WEIGHTS)
+    return str(default_work_dir(teacher.config, teacher.profile, teacher.run_key) / WEIGHTS_FILE)
 
 
 def _apply_tiny(cfg, prof, user_keys: set[str]) -> tuple[Path, str]:

@@ -11,9 +11,11 @@ import os
 import time
 from pathlib import Path
 
+from mmengine.hooks import Hook
+
 from repro.cli import run_cli
 from repro.errors import ReproError
-from repro.mmdet_bridge import TEACHER_WEIGHTS
+from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
@@ -77,7 +79,7 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     runner.train()
     if not recorder.metrics:  # a schedule whose last epoch did not evaluate
         recorder.metrics = runner.val_loop.run()
-    save_weights(runner.model, work_dir / TEACHER_WEIGHTS, compiled.run_key)
+    save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
     result = {
         'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'overrides': list(overrides or []),
         'seed': seed, 'status': 'done', 'metrics': coco_metrics(recorder.metrics),
@@ -90,25 +92,21 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
 
 def save_weights(model, path: Path, run_key: str) -> None:
     """The final model weights alone (for a distiller: the plain student's), written atomically."""
-    import os
+    import io
 
     import torch
     from mmengine.model import is_model_wrapper
 
     from repro.distill.detector import KD_ONLY_PREFIX
+    from repro.io import atomic_write_bytes
     model = model.module if is_model_wrapper(model) else model
-    tmp = path.with_name(f'.{path.name}.tmp')
     state = {k: v for k, v in model.state_dict().items() if not k.startswith(KD_ONLY_PREFIX)}
-    torch.save({'state_dict': state, 'meta': {'run_key': run_key}}, tmp)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state, 'meta': {'run_key': run_key}}, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
-def _metrics_recorder_base():
-    from mmengine.hooks import Hook
-    return Hook
-
-
-class _MetricsRecorder(_metrics_recorder_base()):
+class _MetricsRecorder(Hook):
     """Keeps the metrics of the last evaluation that ran during training."""
 
     def __init__(self):

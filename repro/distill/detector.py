@@ -98,7 +98,8 @@ class DistillDetector(SingleStageDetector):
             preds['cross'] = self._cross_predictions(student_feats, t_out.feats, self.teacher_adapter)
         if spec.needs('reverse'):
             preds['reverse'] = self._cross_predictions(t_out.feats, s_out.feats, self.student_adapter)
-        targets = self.student_adapter.targets(s_out, batch_data_samples)
+        needs_targets = any(not t.is_feature for t in spec.active)
+        targets = self.student_adapter.targets(s_out, batch_data_samples) if needs_targets else None
         for term in spec.active:
             if term.is_feature:
                 value = self._feature_term(term, feats, t_feats, s_out, t_out, batch_data_samples)

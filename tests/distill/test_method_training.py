@@ -6,7 +6,7 @@ import torch
 
 from conftest import FAST
 from repro.checkpoint import load_checkpoint_file
-from repro.mmdet_bridge import MMDET_KD_DETECTOR, TEACHER_WEIGHTS, compile_config
+from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE, compile_config
 from repro.profiles import CONFIG_DIR
 from repro.train import train
 
@@ -32,4 +32,4 @@ def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path
         model_cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', ONE_EPOCH).cfg.model
     student_cfg = model_cfg.get('student', model_cfg)
     plain = MODELS.build(student_cfg)
-    plain.load_state_dict(load_checkpoint_file(tmp_path / TEACHER_WEIGHTS)['state_dict'], strict=True)
+    plain.load_state_dict(load_checkpoint_file(tmp_path / WEIGHTS_FILE)['state_dict'], strict=True)
