@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targets
 from repro.distill.losses import build_loss
-from repro.distill.masks import prediction_guided_masks
+from repro.distill.guides import KDContext, run_guide
 from repro.distill.standardize import match_stats
 from repro.distill.teacher import load_teacher
 from repro.distill.terms import Term, parse_distill
@@ -56,8 +56,9 @@ class DistillDetector(SingleStageDetector):
         self.student_adapter = adapter_for(self.bbox_head)
         self.teacher_adapter = adapter_for(guest.bbox_head)
         self.spec = parse_distill(distill, self.student_adapter.num_layers)
-        self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss) for t in self.spec.active})  # no parameters
         widths = [self._width(head) for head in (self.bbox_head, guest.bbox_head)]
+        # a feature loss with an adaptation layer (FitNets, FGFI, ...) gets the two widths unless the config sets them
+        self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss, **self._channels(t, guest)) for t in self.spec.active})
         if self.spec.adapt:  # KD-only parameters: in resume checkpoints, left out of the plain student's weights
             self.kd_adapters = nn.ModuleDict({b: nn.Conv2d(*widths, kernel_size=1) for b in BRANCHES})
         elif widths[0] != widths[1] and (self.spec.needs('cross') or self.spec.needs('reverse')):
@@ -66,6 +67,17 @@ class DistillDetector(SingleStageDetector):
 
     def _width(self, head) -> int:
         return head.in_channels if self.spec.layer == 0 else head.feat_channels
+
+    def _channels(self, term: Term, guest) -> dict:
+        """student_channels / teacher_channels of a feature term's maps (neck or tower widths)."""
+        if term.feature not in ('neck', 'cls', 'reg'):
+            return {}
+        heads = (self.bbox_head, guest.bbox_head)
+        if term.feature == 'neck':
+            widths = [h.in_channels for h in heads]
+        else:
+            widths = [self._width(h) for h in heads]
+        return {'student_channels': widths[0], 'teacher_channels': widths[1]}
 
     # --- the teacher stays a frozen guest -------------------------------------------------------------------
     def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), .float(), ... move the teacher too
@@ -98,16 +110,16 @@ class DistillDetector(SingleStageDetector):
             preds['cross'] = self._cross_predictions(student_feats, t_out.feats, self.teacher_adapter)
         if spec.needs('reverse'):
             preds['reverse'] = self._cross_predictions(t_out.feats, s_out.feats, self.student_adapter)
-        needs_targets = any(not t.is_feature for t in spec.active)
-        targets = self.student_adapter.targets(s_out, batch_data_samples) if needs_targets else None
+        ctx = KDContext(self.student_adapter, self.teacher_adapter, list(feats), list(t_feats), s_out, t_out,
+                        batch_data_samples)
         for term in spec.active:
             if term.is_feature:
-                value = self._feature_term(term, feats, t_feats, s_out, t_out, batch_data_samples)
+                value = self._feature_term(term, ctx)
             else:
                 target = preds[term.target]
                 if term.target != 'teacher':
                     target = {k: [m.detach() for m in maps] for k, maps in target.items()}
-                value = self._prediction_term(term, preds[term.source], target, t_out, targets)
+                value = self._prediction_term(term, preds[term.source], target, t_out, ctx.targets)
             losses[f'loss_kd_{term.name}'] = term.weight * value
         return losses
 
@@ -155,18 +167,18 @@ class DistillDetector(SingleStageDetector):
         scores = self.student_adapter.flatten(t_out.preds['cls'], num_classes).sigmoid().amax(dim=-1)
         return valid * scores
 
-    def _feature_term(self, term: Term, feats, t_feats, s_out: HeadOutputs, t_out: HeadOutputs,
-                      data_samples) -> Tensor:
+    def _feature_term(self, term: Term, ctx: KDContext) -> Tensor:
+        """The term's loss on the student's and the teacher's per-level maps, plus what its guide computes."""
         if term.feature == 'neck':
-            student, teacher = list(feats), list(t_feats)
+            student, teacher = ctx.feats, ctx.t_feats
+        elif term.feature.startswith('pred_'):
+            pred = term.feature[len('pred_'):]
+            student, teacher = ctx.s_out.preds[pred], ctx.t_out.preds[pred]
         else:
-            student, teacher = s_out.feats[term.feature], t_out.feats[term.feature]
+            student, teacher = ctx.s_out.feats[term.feature], ctx.t_out.feats[term.feature]
             if term.activate:
                 layer = self.spec.layer
                 student = [self.student_adapter.activate(layer, f) for f in student]
                 teacher = [self.teacher_adapter.activate(layer, f) for f in teacher]
-        loss = self.kd_losses[term.name]
-        if term.mask:
-            fg, bg = prediction_guided_masks(self.teacher_adapter, t_out, data_samples, **term.mask)
-            return loss(student, teacher, fg, bg)
-        return sum(loss(s, t) for s, t in zip(student, teacher))
+        extra = run_guide(term.guide, ctx) if term.guide else {}
+        return self.kd_losses[term.name](student, teacher, **extra)

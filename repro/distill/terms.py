@@ -20,22 +20,23 @@ source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   (label weights × the teacher's max class probability: a soft foreground).
 `space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
 positives (`norm='num_pos'`, the default for cls and centerness) or by its summed weights ('weight_sum', the
-default for reg). Feature terms (`feature`: 'neck', or 'cls' / 'reg' for the head towers at `layer`, taken after
-that layer's activation with `activate=True`) compare student and teacher features level by level; with
-`mask=dict(xi=..., k=..., strategy=...)` the loss also receives PGD's prediction-guided foreground and background
-masks (repro.distill.masks), e.g. PGDLoss.
+default for reg). Feature terms (`feature`: 'neck', 'cls' / 'reg' for the head towers at `layer`, taken after
+that layer's activation with `activate=True`, or 'pred_cls' / 'pred_reg' for the heads' raw prediction maps) hand
+the student's and the teacher's per-level lists to the loss; `guide=dict(type=..., ...)` adds what the loss needs
+beyond them (masks, weights, boxes: repro.distill.guides), e.g. PGD's prediction-guided masks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
 from repro.errors import ReproError
+from repro.distill.guides import check_guide
 
 SOURCES = ('student', 'cross', 'reverse')
 TARGETS = ('teacher', 'cross', 'reverse')
 PREDS = ('cls', 'reg', 'centerness')
 REGIONS = ('all', 'pos', 'neg', 'teacher_score')
-FEATURES = ('neck', 'cls', 'reg')
+FEATURES = ('neck', 'cls', 'reg', 'pred_cls', 'pred_reg')
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Term:
     norm: str | None = None
     feature: str | None = None
     activate: bool = False
-    mask: dict | None = None
+    guide: dict | None = None
 
     @property
     def is_feature(self) -> bool:
@@ -106,6 +107,8 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
         term = Term(name=name, **raw)
         if term.is_feature:
             _choice(name, 'feature', term.feature, FEATURES)
+            if term.guide is not None:
+                check_guide(term.guide, f'distill.terms.{name}')
         else:
             _choice(name, 'source', term.source, SOURCES)
             _choice(name, 'target', term.target, TARGETS)

@@ -61,14 +61,14 @@ def test_centerness_kd():
 def test_pkd_ignores_scale_and_shift_per_channel():
     teacher = torch.randn(2, 3, 4, 5)
     scale = torch.tensor([2.0, 0.5, 7.0]).view(1, 3, 1, 1)
-    assert PKDLoss()(teacher * scale + 3.0, teacher).item() == pytest.approx(0.0, abs=1e-5)
+    assert PKDLoss()([teacher * scale + 3.0], [teacher]).item() == pytest.approx(0.0, abs=1e-5)
 
 
 def test_pkd_on_an_anticorrelated_feature():
     # one channel, n = 4 values: standardised z (unbiased std) has mean(z²) = (n − 1) / n = 0.75;
     # student −t gives −z, so MSE = mean((2z)²) = 3, halved: 1.5
     teacher = torch.tensor([1.0, 2.0, 4.0, 9.0]).view(1, 1, 1, 4)
-    assert PKDLoss()(-teacher, teacher).item() == pytest.approx(1.5, abs=1e-4)
+    assert PKDLoss()([-teacher], [teacher]).item() == pytest.approx(1.5, abs=1e-4)
 
 
 def test_standardize_and_match_stats():
@@ -85,11 +85,17 @@ def test_standardize_and_match_stats():
 @pytest.mark.parametrize('name', sorted(LOSSES))
 def test_every_loss_builds_from_config_and_is_differentiable(name):
     loss = build_loss({'type': name})
-    shapes = {'PKDLoss': (2, 3, 4, 4), 'BoxIoUKD': None}
+    shapes = {'BoxIoUKD': None}
     if name == 'PGDLoss':  # per-level features plus foreground and background masks
         pred = torch.randn(2, 3, 4, 4, requires_grad=True)
         masks = torch.rand(2, 4, 4)
         out = loss([pred], [torch.randn(2, 3, 4, 4)], [masks], [1 - masks])
+        out.backward()
+        assert torch.isfinite(out) and pred.grad.abs().sum() > 0
+        return
+    if name == 'PKDLoss':  # feature losses take per-level lists
+        pred = torch.randn(2, 3, 4, 4, requires_grad=True)
+        out = loss([pred, pred * 2], [torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)])
         out.backward()
         assert torch.isfinite(out) and pred.grad.abs().sum() > 0
         return

@@ -64,7 +64,7 @@ def test_bad_branch():
 
 def test_masks_lie_on_the_objects_of_a_real_head():
     from test_detector import batch, build
-    from repro.distill.masks import prediction_guided_masks
+    from repro.distill.guides.prediction_guided import prediction_guided_masks
     model, _ = build('pgd_atss.py')
     inputs, samples = batch()
     with torch.no_grad():

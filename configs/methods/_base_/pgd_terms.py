@@ -10,8 +10,8 @@
 distill = dict(
     layer=1,
     terms=dict(
-        cls=dict(feature='cls', activate=True, mask=dict(xi=0.8, k=30, strategy='ours'),
+        cls=dict(feature='cls', activate=True, guide=dict(type='prediction_guided', xi=0.8, k=30, strategy='ours'),
                  loss=dict(type='PGDLoss', branch='cls', alpha=0.08, delta=0.0008, tau=0.8,
                            level_weights=[1.0, 1.25, 1.5, 1.75, 2.0]), weight=1.0),
-        reg=dict(feature='reg', activate=True, mask=dict(xi=0.6, k=30, strategy='ours'),
+        reg=dict(feature='reg', activate=True, guide=dict(type='prediction_guided', xi=0.6, k=30, strategy='ours'),
                  loss=dict(type='PGDLoss', branch='reg', alpha=0.08, delta=0.0008, tau=0.8), weight=1.0)))

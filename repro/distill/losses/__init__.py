@@ -10,12 +10,18 @@ from repro.distill.losses.quality_focal_kd import QualityFocalKD
 LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss, PGDLoss)}
 
 
-def build_loss(cfg: dict):
+def build_loss(cfg: dict, **defaults):
+    """Build a loss from its config; `defaults` (e.g. student_channels) fill the arguments that the loss's
+    __init__ takes and the config does not set."""
+    import inspect
+
     from repro.errors import ReproError
     cfg = dict(cfg)
     name = cfg.pop('type', None)
     if name not in LOSSES:
         raise ReproError(f"unknown KD loss type '{name}': choose one of {', '.join(sorted(LOSSES))}")
+    accepted = inspect.signature(LOSSES[name]).parameters
+    cfg = {**{k: v for k, v in defaults.items() if k in accepted}, **cfg}
     try:
         return LOSSES[name](**cfg)
     except TypeError as err:

@@ -8,9 +8,9 @@ from repro.distill.standardize import standardize
 class PKDLoss(nn.Module):
     """MSE between per-channel standardised student and teacher features, halved (= 1 − Pearson r per channel).
 
-    Unlike the prediction losses this returns a scalar per feature map: PKD is not a per-location loss.
+    Like every feature loss it takes the per-level lists and returns a scalar: the sum over levels.
     """
 
-    def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
-        """student, teacher: features (N, C, H, W). Returns a scalar."""
-        return F.mse_loss(standardize(student), standardize(teacher)) / 2
+    def forward(self, student: list[Tensor], teacher: list[Tensor]) -> Tensor:
+        """student, teacher: per level, features (N, C, H, W). Returns a scalar."""
+        return sum(F.mse_loss(standardize(s), standardize(t)) / 2 for s, t in zip(student, teacher))

@@ -1,4 +1,4 @@
-"""Per-level spatial masks from the teacher's predictions and the GT boxes, for masked feature imitation (PGD)."""
+"""PGD's prediction-guided foreground and background masks (Yang et al., ECCV 2022, eq. 1-5): guide `prediction_guided`."""
 from __future__ import annotations
 
 import torch
@@ -6,6 +6,12 @@ from torch import Tensor
 
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs
 from repro.distill.pgw import background_mask, max_over_predictions, pgw_weights, quality_scores
+
+
+def prediction_guided(ctx, xi: float, k: int, strategy: str = 'ours') -> dict[str, list[Tensor]]:
+    """Guide: {'fg': PGW masks M, 'bg': background masks N} of the teacher's predictions (see the function below)."""
+    fg, bg = prediction_guided_masks(ctx.teacher_adapter, ctx.t_out, ctx.data_samples, xi=xi, k=k, strategy=strategy)
+    return {'fg': fg, 'bg': bg}
 
 
 @torch.no_grad()
@@ -33,7 +39,7 @@ def prediction_guided_masks(adapter: HeadAdapter, t_out: HeadOutputs, data_sampl
     priors = adapter.priors(t_out.preds['reg'])                            # (L·A, 4)
     sizes = [tuple(m.shape[-2:]) for m in cls_maps]
     level_index = torch.cat([torch.full((h * w,), i, device=priors.device) for i, (h, w) in enumerate(sizes)])
-    centres = _centres(priors, adapter)[::anchors]                         # (L, 2): one centre per location
+    centres = centres_of(priors, adapter)[::anchors]                         # (L, 2): one centre per location
     fg, bg = [], []
     for n, sample in enumerate(data_samples):
         gt = sample.gt_instances
@@ -42,17 +48,17 @@ def prediction_guided_masks(adapter: HeadAdapter, t_out: HeadOutputs, data_sampl
         quality = max_over_predictions(quality, anchors)
         fg.append(pgw_weights(quality, centres, level_index, k=k, strategy=strategy, gt_boxes=gt.bboxes))
         bg.append(background_mask(centres, gt.bboxes, level_index))
-    return _per_level(torch.stack(fg), sizes), _per_level(torch.stack(bg), sizes)
+    return per_level(torch.stack(fg), sizes), per_level(torch.stack(bg), sizes)
 
 
-def _centres(priors: Tensor, adapter: HeadAdapter) -> Tensor:
+def centres_of(priors: Tensor, adapter: HeadAdapter) -> Tensor:
     """(x, y) of each prior: anchor centres, or the points themselves (point priors are x, y, stride, stride)."""
     if adapter.head.prior_generator.__class__.__name__ == 'MlvlPointGenerator':
         return priors[:, :2]
     return (priors[:, :2] + priors[:, 2:]) / 2
 
 
-def _per_level(flat: Tensor, sizes: list[tuple[int, int]]) -> list[Tensor]:
+def per_level(flat: Tensor, sizes: list[tuple[int, int]]) -> list[Tensor]:
     """(N, L) -> per level (N, H, W), L ordered level by level, row-major within a level."""
     chunks = torch.split(flat, [h * w for h, w in sizes], dim=1)
     return [c.reshape(flat.shape[0], h, w) for c, (h, w) in zip(chunks, sizes)]

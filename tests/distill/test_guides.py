@@ -1,0 +1,44 @@
+"""Guides: what they compute for feature losses, checked against the GT boxes of a real head's locations."""
+import pytest
+import torch
+
+from repro.distill.guides import GUIDES, KDContext, run_guide
+from repro.errors import ReproError
+
+
+def context(method='pgd_atss.py'):
+    from test_detector import batch, build
+    model, _ = build(method)
+    inputs, samples = batch()
+    with torch.no_grad():
+        feats = list(model.extract_feat(inputs))
+        t_feats = list(model.teacher.extract_feat(inputs))
+        s_out = model.student_adapter.forward(feats, 1)
+        t_out = model.teacher_adapter.forward(t_feats, 1)
+    return KDContext(model.student_adapter, model.teacher_adapter, feats, t_feats, s_out, t_out, samples)
+
+
+def test_gt_box_marks_exactly_the_locations_inside_the_boxes():
+    ctx = context()
+    out = run_guide({'type': 'gt_box'}, ctx)
+    strides = [8, 16, 32, 64, 128]
+    offset = ctx.teacher_adapter.head.prior_generator.center_offset
+    for n, sample in enumerate(ctx.data_samples):
+        boxes = sample.gt_instances.bboxes  # image 0 holds a tall box (10..40 x 20..100) and a wide one
+        for level, (fg, bg) in enumerate(zip(out['fg'], out['bg'])):
+            h, w = fg.shape[-2:]
+            ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')
+            cx, cy = (xs + offset) * strides[level], (ys + offset) * strides[level]
+            inside = ((cx[..., None] > boxes[:, 0]) & (cx[..., None] < boxes[:, 2]) &
+                      (cy[..., None] > boxes[:, 1]) & (cy[..., None] < boxes[:, 3])).any(-1).float()
+            assert torch.equal(fg[n], inside)
+            assert torch.equal(bg[n], 1 - inside)
+    assert out['fg'][0][0].sum() > 0  # the P3 map has locations inside image 0's boxes
+
+
+def test_unknown_guide_is_a_clear_error():
+    with pytest.raises(ReproError, match="unknown guide type 'nope'"):
+        run_guide({'type': 'nope'}, None)
+    with pytest.raises(ReproError, match='bad arguments for guide gt_box'):
+        run_guide({'type': 'gt_box', 'oops': 1}, context())
+    assert {'gt_box', 'prediction_guided'} <= set(GUIDES)
