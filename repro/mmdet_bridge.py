@@ -57,6 +57,9 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     cfg = load_config(config)
     prof = load_config(profile_file(profile))
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
+    for part, narrow in prof.get('parts', {}).items():
+        if cfg.model.get(part):
+            cfg.merge_from_dict({f'model.{part}': narrow.to_dict()})
     if 'backbones' in prof:
         _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
     head = cfg.model.get('bbox_head') or {}

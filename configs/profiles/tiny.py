@@ -16,6 +16,13 @@ backbones = dict(
 # Per head type, merged over the config's bbox_head like `backbones`: what the small images cannot run. mmcv's
 # deformable conv (DDOD's first tower layer) rejects maps under 3x3, and a 192 px image's P7 is 2x2.
 heads = dict(DDODHead=dict(use_dcn=False))
+# Narrow widths per model part, merged into the parts a model config has (dense detectors have a bbox_head,
+# two-stage ones an rpn_head and a roi_head): a quarter of the paper-size 256-channel FPN and heads.
+parts = dict(
+    neck=dict(out_channels=64),
+    bbox_head=dict(in_channels=64, feat_channels=64),
+    rpn_head=dict(in_channels=64, feat_channels=64),
+    roi_head=dict(bbox_roi_extractor=dict(out_channels=64), bbox_head=dict(in_channels=64, fc_out_channels=256)))
 # LinearLR warm-up in iterations: the COCO configs' 500 would cover most of a tiny 1x run (12 x 50 iterations).
 warmup_iters = 100
 
@@ -38,9 +45,6 @@ val_loader = dict(
     dataset=dict(ann_file='annotations/instances_val.json', data_prefix=dict(img='val/'), pipeline=test_pipeline))
 
 overrides = dict(
-    model=dict(
-        neck=dict(out_channels=64),
-        bbox_head=dict(in_channels=64, feat_channels=64)),
     train_dataloader=dict(
         batch_size=8, num_workers=1, persistent_workers=True,
         dataset=dict(ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
