@@ -106,10 +106,15 @@ def _attach_teacher(cfg, profile: str, data_root: str | None) -> 'Compiled':
     if cfg.model.get('type') == MMDET_KD_DETECTOR:
         cfg.model.teacher_config = dict(model=teacher.cfg.model.to_dict())
         return teacher
-    if 'distill' not in cfg:
-        raise ReproError('a distillation config needs `distill = dict(terms=...)` (see repro/distill/terms.py)')
-    cfg.model = dict(type='DistillDetector', student=cfg.model.to_dict(), teacher=teacher.cfg.model.to_dict(),
-                     distill=cfg.distill.to_dict())
+    if 'assist' in cfg:  # HEAD: an assistant head instead of KD terms (repro/distill/assistant.py)
+        cfg.model = dict(type='AssistantHeadDetector', student=cfg.model.to_dict(),
+                         teacher=teacher.cfg.model.to_dict(), assist=cfg.assist.to_dict())
+    elif 'distill' in cfg:
+        cfg.model = dict(type='DistillDetector', student=cfg.model.to_dict(), teacher=teacher.cfg.model.to_dict(),
+                         distill=cfg.distill.to_dict())
+    else:
+        raise ReproError('a distillation config needs `distill = dict(terms=...)` (see repro/distill/terms.py) '
+                         'or `assist = dict(...)` (HEAD, repro/distill/assistant.py)')
     cfg.custom_imports = dict(imports=['repro.distill'], allow_failed_imports=False)
     return teacher
 
@@ -135,6 +140,8 @@ def _apply_tiny(cfg, prof, user_keys: set[str]) -> tuple[Path, str]:
         for sched in cfg.get('param_scheduler', []):
             if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
                 sched.end = prof.warmup_iters
+    if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
+        cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
     return root, f'synthetic-{spec.key()}'

@@ -19,7 +19,7 @@ from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targ
 from repro.distill.losses import build_loss
 from repro.distill.guides import KDContext, run_guide
 from repro.distill.standardize import match_stats
-from repro.distill.teacher import load_teacher
+from repro.distill.teacher import GuestTeacher
 from repro.distill.terms import Term, parse_distill
 from repro.errors import ReproError
 
@@ -27,8 +27,18 @@ PRED_ORDER = ('cls', 'reg', 'centerness')  # the order of loss_by_feat's predict
 KD_ONLY_PREFIX = 'kd_'  # parameters that exist for distillation only (kd_adapters); not part of the student
 
 
+def student_parts(student: dict) -> dict:
+    """A dense student's config as SingleStageDetector.__init__ arguments: its modules become the distiller's own."""
+    student = dict(student)
+    student_type = student.pop('type')
+    if not issubclass(MODELS.get(student_type), SingleStageDetector):
+        raise ReproError(f'student type {student_type} is not a dense single-stage detector')
+    return dict(backbone=student['backbone'], neck=student.get('neck'), bbox_head=student['bbox_head'],
+                train_cfg=student.get('train_cfg'), test_cfg=student.get('test_cfg'))
+
+
 @MODELS.register_module()
-class DistillDetector(SingleStageDetector):
+class DistillDetector(GuestTeacher, SingleStageDetector):
     """Args:
         student: the student detector's model config (any SingleStageDetector: GFL, ATSS, FCOS, RetinaNet, ...).
         teacher: the teacher detector's model config.
@@ -39,20 +49,9 @@ class DistillDetector(SingleStageDetector):
 
     def __init__(self, student: dict, teacher: dict, distill: dict, teacher_checkpoint: str | None = None,
                  data_preprocessor=None, init_cfg=None):
-        student = dict(student)
-        student_type = student.pop('type')
-        if not issubclass(MODELS.get(student_type), SingleStageDetector):
-            raise ReproError(f'student type {student_type} is not a dense single-stage detector')
-        super().__init__(backbone=student['backbone'], neck=student.get('neck'), bbox_head=student['bbox_head'],
-                         train_cfg=student.get('train_cfg'), test_cfg=student.get('test_cfg'),
-                         data_preprocessor=data_preprocessor or student.get('data_preprocessor'),
-                         init_cfg=init_cfg)
-        guest = MODELS.build(teacher)
-        if teacher_checkpoint:
-            load_teacher(guest, teacher_checkpoint)
-        guest.eval()
-        guest.requires_grad_(False)
-        object.__setattr__(self, 'teacher', guest)  # bypasses nn.Module registration on purpose
+        data_preprocessor = data_preprocessor or student.get('data_preprocessor')
+        super().__init__(**student_parts(student), data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        guest = self.attach_teacher(teacher, teacher_checkpoint)
         self.student_adapter = adapter_for(self.bbox_head)
         self.teacher_adapter = adapter_for(guest.bbox_head)
         self.spec = parse_distill(distill, self.student_adapter.num_layers)
@@ -78,16 +77,6 @@ class DistillDetector(SingleStageDetector):
         else:
             widths = [self._width(h) for h in heads]
         return {'student_channels': widths[0], 'teacher_channels': widths[1]}
-
-    # --- the teacher stays a frozen guest -------------------------------------------------------------------
-    def _apply(self, fn, *args, **kwargs):  # .to(), .cuda(), .float(), ... move the teacher too
-        self.teacher._apply(fn, *args, **kwargs)
-        return super()._apply(fn, *args, **kwargs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.teacher.eval()
-        return self
 
     # --- training -------------------------------------------------------------------------------------------
     def loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:

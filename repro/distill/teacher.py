@@ -51,3 +51,27 @@ def load_teacher(teacher: nn.Module, checkpoint: str) -> None:
         raise ReproError(f"teacher checkpoint {path} does not match the teacher config: {' and '.join(parts)}; "
                          'pass the checkpoint trained with this teacher config')
     teacher.load_state_dict({k: state[k] for k in expected})
+
+
+class GuestTeacher:
+    """Mixin for a detector that carries a frozen teacher as a guest: outside `_modules`, so not in `state_dict()`,
+    `parameters()` (the optimizer) or DDP; always in eval mode; moved along by `.to()` / `.cuda()`."""
+
+    def attach_teacher(self, cfg: dict, checkpoint: str | None) -> nn.Module:
+        from mmdet.registry import MODELS
+        guest = MODELS.build(cfg)
+        if checkpoint:
+            load_teacher(guest, checkpoint)
+        guest.eval()
+        guest.requires_grad_(False)
+        object.__setattr__(self, 'teacher', guest)  # bypasses nn.Module registration on purpose
+        return guest
+
+    def _apply(self, fn, *args, **kwargs):
+        self.teacher._apply(fn, *args, **kwargs)
+        return super()._apply(fn, *args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()
+        return self

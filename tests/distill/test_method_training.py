@@ -6,14 +6,22 @@ import torch
 
 from conftest import FAST
 from repro.checkpoint import load_checkpoint_file
-from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE, compile_config
+from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE, compile_config, load_config
 from repro.profiles import CONFIG_DIR
 from repro.train import train
 
 METHODS = sorted(p.name for p in (CONFIG_DIR / 'methods').glob('*.py'))
 # no depth override here: Swin and MobileNetV2 backbones have no depth
 ONE_EPOCH = [o for o in FAST if 'backbone.depth' not in o] + ['train_cfg.max_epochs=1']
-RUN = ONE_EPOCH + [f'+teacher.overrides={ONE_EPOCH!r}']
+
+
+def run_overrides(method: str) -> list[str]:
+    """ONE_EPOCH for the student and the teacher; a 3x teacher's train set is a RepeatDataset, whose inner
+    dataset takes the subset."""
+    teacher = load_config(CONFIG_DIR.parent / load_config(CONFIG_DIR / 'methods' / method).teacher.config)
+    inner = 'dataset.' if 'dataset' in teacher.train_dataloader.dataset else ''
+    teacher_run = [o.replace('train_dataloader.dataset.', f'train_dataloader.dataset.{inner}') for o in ONE_EPOCH]
+    return ONE_EPOCH + [f'+teacher.overrides={teacher_run!r}']
 
 
 @pytest.mark.slow
@@ -21,13 +29,14 @@ RUN = ONE_EPOCH + [f'+teacher.overrides={ONE_EPOCH!r}']
 def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
-    result = train(CONFIG_DIR / 'methods' / method, RUN, profile='tiny', work_dir=tmp_path)
+    run = run_overrides(method)
+    result = train(CONFIG_DIR / 'methods' / method, run, profile='tiny', work_dir=tmp_path)
     assert result['status'] == 'done' and 0 <= result['metrics']['AP'] <= 100
     logged = [json.loads(line) for p in tmp_path.glob('*/vis_data/scalars.json') for line in p.read_text().splitlines()]
     kd = {k: v for row in logged for k, v in row.items() if k.startswith(('loss_kd_', 'loss_ld'))}
     assert kd and all(torch.isfinite(torch.tensor(v)) for v in kd.values())
     register_all_modules()
-    model_cfg = compile_config(CONFIG_DIR / 'methods' / method, 'tiny', RUN).cfg.model
+    model_cfg = compile_config(CONFIG_DIR / 'methods' / method, 'tiny', run).cfg.model
     if model_cfg.type == MMDET_KD_DETECTOR:  # mmdet's LD: its student is GFL, whose head LDHead extends
         model_cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', ONE_EPOCH).cfg.model
     student_cfg = model_cfg.get('student', model_cfg)
