@@ -1,7 +1,4 @@
-# CrossKD between heterogeneous backbones (CrossKD Table 9): RetinaNet R50 teacher -> RetinaNet MobileNetV2 student.
-_base_ = './crosskd_retinanet.py'
-model = dict(
-    backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(2, 4, 6), act_cfg=dict(type='ReLU6'),
-                  init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://mmdet/mobilenet_v2')),
-    neck=dict(in_channels=[32, 96, 320], start_level=0))
+# CrossKD between heterogeneous backbones (CrossKD Table 9, the MobileNetV2 rows): RetinaNet R50 1x teacher (36.5)
+# -> RetinaNet MobileNetV2 1x student (30.9), with the RetinaNet settings of _base_/crosskd_box_terms.py.
+_base_ = ['../detectors/retinanet_mbv2.py', './_base_/crosskd_box_terms.py']
 teacher = dict(config='configs/detectors/retinanet_r50.py')
