@@ -110,7 +110,7 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(batch_data_samples)
         losses = self.bbox_head.loss_by_feat(*outs, gt_instances, img_metas, gt_ignore)
         with torch.no_grad():
-            t_feats = self.teacher.extract_feat(batch_inputs)
+            t_feats = self.teacher.extract_feat(self.teacher_inputs(batch_inputs))
         if self.two_stage:
             assist, mimic = self._roi_assistant(feats, t_feats, outs, gt_instances, gt_ignore, img_metas)
         else:

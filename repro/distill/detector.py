@@ -89,7 +89,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         if not spec.active:
             return losses
         with torch.no_grad():
-            t_feats = self.teacher.extract_feat(batch_inputs)
+            t_feats = self.teacher.extract_feat(self.teacher_inputs(batch_inputs))
             t_out = self.teacher_adapter.forward(t_feats, spec.layer)
         preds = {'student': s_out.preds, 'teacher': t_out.preds}
         if spec.needs('cross'):

@@ -53,6 +53,22 @@ def load_teacher(teacher: nn.Module, checkpoint: str) -> None:
     teacher.load_state_dict({k: state[k] for k in expected})
 
 
+def _stats(preprocessor) -> tuple:
+    """(mean, std) a DetDataPreprocessor normalises with; (0, 1) when it does not normalise."""
+    if getattr(preprocessor, '_enable_normalize', False):
+        return preprocessor.mean, preprocessor.std
+    return 0.0, 1.0
+
+
+def _same_normalisation(student, teacher) -> bool:
+    """Whether two DetDataPreprocessors normalise images identically (mean, std and channel order)."""
+    import torch
+    (s_mean, s_std), (t_mean, t_std) = _stats(student), _stats(teacher)
+    same = all(torch.equal(torch.as_tensor(a).cpu(), torch.as_tensor(b).cpu()) for a, b in
+               ((s_mean, t_mean), (s_std, t_std)))
+    return same and getattr(student, '_channel_conversion', False) == getattr(teacher, '_channel_conversion', False)
+
+
 class GuestTeacher:
     """Mixin for a detector that carries a frozen teacher as a guest: outside `_modules`, so not in `state_dict()`,
     `parameters()` (the optimizer) or DDP; always in eval mode; moved along by `.to()` / `.cuda()`."""
@@ -65,7 +81,21 @@ class GuestTeacher:
         guest.eval()
         guest.requires_grad_(False)
         object.__setattr__(self, 'teacher', guest)  # bypasses nn.Module registration on purpose
+        self._renormalise = not _same_normalisation(self.data_preprocessor, guest.data_preprocessor)
         return guest
+
+    def teacher_inputs(self, inputs):
+        """The batch as the teacher's own data preprocessor would have normalised it. The batch arrives normalised
+        for the student; a caffe-style teacher (BGR, std 1) of an ImageNet-style student (RGB, std 58) needs it
+        undone and redone. Padding (0 after the student's normalisation) becomes the student's mean colour."""
+        if not self._renormalise:
+            return inputs
+        s, t = self.data_preprocessor, self.teacher.data_preprocessor
+        (s_mean, s_std), (t_mean, t_std) = _stats(s), _stats(t)
+        raw = inputs * s_std + s_mean
+        if s._channel_conversion != t._channel_conversion:
+            raw = raw.flip(1)  # RGB <-> BGR
+        return (raw - t_mean) / t_std
 
     def _apply(self, fn, *args, **kwargs):
         self.teacher._apply(fn, *args, **kwargs)

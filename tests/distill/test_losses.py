@@ -82,29 +82,50 @@ def test_standardize_and_match_stats():
     assert torch.allclose(m.std(dim=(0, 2, 3)), ref.std(dim=(0, 2, 3)), atol=1e-3)
 
 
+def _masks(n=2, size=4, levels=5):
+    fg = [(torch.rand(n, size, size) > 0.5).float() for _ in range(levels)]
+    return fg, [1 - m for m in fg]
+
+
+# What each feature loss takes beyond the per-level student and teacher maps (its guide's output), for 5 levels of
+# (2, 3, 4, 4) maps. A loss missing here fails the test below: every registered loss must be exercised.
+GUIDE_OUTPUTS = {
+    'PKDLoss': lambda: {}, 'SKDLoss': lambda: {}, 'FKDLoss': lambda: {},
+    'PGDLoss': lambda: dict(zip(('fg', 'bg'), _masks())), 'DeFeatLoss': lambda: dict(zip(('fg', 'bg'), _masks())),
+    'FGDLoss': lambda: dict(zip(('fg', 'bg'), _masks())),
+    'FitNetsLoss': lambda: {'fg': _masks()[0]}, 'FGFILoss': lambda: {'fg': _masks()[0]},
+    'FRSLoss': lambda: {'richness': [torch.rand(2, 4, 4) for _ in range(5)]},
+    'PFILoss': lambda: {'weight': [torch.rand(2, 4, 4) for _ in range(5)]},
+    # 1 anchor x 3 classes per location, 5 levels of 4x4 = 80 locations; one GT of class 2 per image
+    'RankMimickingLoss': lambda: {'candidates': [torch.rand(1, 80) > 0.7, torch.rand(1, 80) > 0.7],
+                                  'labels': [torch.tensor([2]), torch.tensor([2])]},
+}
+for _gid in ('GIDFeatureLoss', 'GIDRelationLoss', 'GIDResponseLoss'):  # 3 instances per image (a relation needs
+    GUIDE_OUTPUTS[_gid] = lambda: {'boxes': [torch.tensor([[0., 0., 16., 24.], [8., 4., 30., 30.],  # 2+ pairs)
+                                                           [2., 10., 12., 31.]])] * 2,
+                                   'strides': [8, 16, 32, 64, 128],
+                                   'response_mask': [torch.rand(2, 1, 4, 4) > 0.5 for _ in range(5)]}
+PREDICTION_LOSSES = ('QualityFocalKD', 'DistributionKLKD', 'BoxIoUKD', 'CenternessKD')
+
+
 @pytest.mark.parametrize('name', sorted(LOSSES))
 def test_every_loss_builds_from_config_and_is_differentiable(name):
+    if name not in PREDICTION_LOSSES:  # a feature loss: per-level lists plus what its guide gives
+        assert name in GUIDE_OUTPUTS, f'add an example call of {name} to GUIDE_OUTPUTS'
+        torch.manual_seed(0)
+        loss = build_loss({'type': name}, student_channels=3, teacher_channels=3)
+        student = [torch.randn(2, 3, 4, 4, requires_grad=True) for _ in range(5)]
+        out = loss(student, [torch.randn(2, 3, 4, 4) for _ in range(5)], **GUIDE_OUTPUTS[name]())
+        out.backward()
+        assert out.dim() == 0 and torch.isfinite(out)
+        assert sum(s.grad.abs().sum() for s in student if s.grad is not None) > 0
+        return
     loss = build_loss({'type': name})
-    shapes = {'BoxIoUKD': None}
-    if name == 'PGDLoss':  # per-level features plus foreground and background masks
-        pred = torch.randn(2, 3, 4, 4, requires_grad=True)
-        masks = torch.rand(2, 4, 4)
-        out = loss([pred], [torch.randn(2, 3, 4, 4)], [masks], [1 - masks])
-        out.backward()
-        assert torch.isfinite(out) and pred.grad.abs().sum() > 0
-        return
-    if name == 'PKDLoss':  # feature losses take per-level lists
-        pred = torch.randn(2, 3, 4, 4, requires_grad=True)
-        out = loss([pred, pred * 2], [torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)])
-        out.backward()
-        assert torch.isfinite(out) and pred.grad.abs().sum() > 0
-        return
     if name == 'BoxIoUKD':
         pred = torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 4.0, 5.0]], requires_grad=True)
         target = torch.tensor([[0.5, 0.0, 2.0, 3.0], [1.0, 2.0, 4.0, 4.0]])
     else:
-        shape = shapes.get(name) or (4, 8)
-        pred, target = torch.randn(shape, requires_grad=True), torch.randn(shape)
+        pred, target = torch.randn(4, 8, requires_grad=True), torch.randn(4, 8)
     out = loss(pred, target)
     out.sum().backward()
     assert torch.isfinite(out).all() and pred.grad.abs().sum() > 0

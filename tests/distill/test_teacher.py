@@ -83,3 +83,19 @@ def test_tiny_profile_teacher_is_the_harness_run(tmp_path):
     compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'tiny')
     assert compiled.teacher_checkpoint.endswith(f'gfl_r101-{compiled.teacher.run_key}/weights.pth')
     assert teacher_module  # imported for monkeypatching targets
+
+
+def test_a_caffe_teacher_sees_its_own_normalisation_of_the_batch():
+    """fcos_mbv2 (ImageNet RGB mean/std) distilled from FCOS R101 (caffe: BGR, std 1): the teacher's input must be
+    what its own preprocessor makes of the raw image, not the student's normalisation."""
+    from test_detector import build
+    model, _ = build('pgd_fcos_mbv2.py')
+    s, t = model.data_preprocessor, model.teacher.data_preprocessor
+    assert not torch.equal(s.std, t.std) and s._channel_conversion != t._channel_conversion
+    raw = torch.rand(1, 3, 8, 8) * 255  # as loaded: BGR
+    student_in = (raw.flip(1) - s.mean) / s.std  # what the student's preprocessor makes of it (bgr_to_rgb)
+    teacher_own = (raw - t.mean) / t.std          # the caffe teacher keeps BGR
+    assert torch.allclose(model.teacher_inputs(student_in), teacher_own, atol=1e-4)
+    same, _ = build('pgd_fcos.py')
+    x = torch.randn(1, 3, 8, 8)
+    assert same.teacher_inputs(x) is x  # same normalisation: untouched

@@ -7,7 +7,7 @@ compute loss weights, not gradient paths: they run under `no_grad`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import torch
@@ -34,6 +34,7 @@ class KDContext:
     s_out: HeadOutputs
     t_out: HeadOutputs
     data_samples: list
+    cache: dict = field(default_factory=dict)  # for guides whose work several terms share (GID's selection)
 
     @cached_property
     def targets(self) -> Targets:
@@ -63,9 +64,16 @@ class KDContext:
 
 
 def _registry() -> dict:
-    from repro.distill.guides.gt_box import gt_box
+    from repro.distill.guides.candidates import candidates
+    from repro.distill.guides.feature_richness import feature_richness
+    from repro.distill.guides.fine_grained import fine_grained
+    from repro.distill.guides.general_instances import general_instances
+    from repro.distill.guides.gt_box import gt_box, gt_box_scaled
+    from repro.distill.guides.main_region import main_region
+    from repro.distill.guides.prediction_difference import prediction_difference
     from repro.distill.guides.prediction_guided import prediction_guided
-    return {f.__name__: f for f in (prediction_guided, gt_box)}
+    return {f.__name__: f for f in (prediction_guided, gt_box, candidates, prediction_difference, main_region,
+                                    fine_grained, gt_box_scaled, feature_richness, general_instances)}
 
 
 GUIDES = _registry()

@@ -26,3 +26,22 @@ def gt_box(ctx) -> dict[str, list[Tensor]]:
     """Guide: {'fg': 1 inside any GT box, 'bg': 1 outside every GT box}, per level (N, H, W), unnormalised."""
     inside, _ = gt_box_masks(ctx)
     return {'fg': ctx.per_level(inside), 'bg': ctx.per_level(1 - inside)}
+
+
+def gt_box_scaled(ctx) -> dict[str, list[Tensor]]:
+    """Guide: FGD's masks (eq. 2-4), per level (N, H, W): {'fg': M·S, 'bg': (1 − M)·S}.
+
+    M is 1 where a location's centre lies inside a GT box. Inside, S = 1/(H_r·W_r) with r the smallest box holding
+    the location and H_r·W_r its area in feature cells of that level (pixels² / stride²), at least one cell: a box
+    smaller than one cell weighs what a one-cell box does. Outside, S = 1/N_bg with N_bg the image's background
+    locations on that level. FGD's code marks the cells floor(y1)..ceil(y2) x floor(x1)..ceil(x2) of the box scaled by
+    the unpadded image size, with S = 1 / (number of those cells), about 1/((H_r + 1)(W_r + 1)); here the location
+    centres decide, as for every other GT-box guide, and S follows the paper's 1/(H_r·W_r).
+    """
+    inside, area = gt_box_masks(ctx)
+    _, level = ctx.locations
+    strides = ctx.teacher_adapter.head.prior_generator.strides
+    cell = inside.new_tensor([float(sx) * float(sy) for sx, sy in strides])[level]     # (L,) pixels² per cell
+    fg = inside / (area / cell).clamp(min=1.0)                                         # 0 outside: area is inf
+    bg = [b / b.sum((1, 2), keepdim=True).clamp(min=1.0) for b in ctx.per_level(1 - inside)]
+    return {'fg': ctx.per_level(fg), 'bg': bg}

@@ -2,12 +2,23 @@
 normalises. `LOSSES` is a plain dict from a config `type` to its class."""
 from repro.distill.losses.box_iou_kd import BoxIoUKD
 from repro.distill.losses.centerness_kd import CenternessKD
+from repro.distill.losses.defeat import DeFeatLoss
 from repro.distill.losses.distribution_kl_kd import DistributionKLKD
+from repro.distill.losses.fgd import FGDLoss
+from repro.distill.losses.fitnets import FGFILoss, FitNetsLoss
+from repro.distill.losses.fkd import FKDLoss
+from repro.distill.losses.frs import FRSLoss
+from repro.distill.losses.gid import GIDFeatureLoss, GIDRelationLoss, GIDResponseLoss
+from repro.distill.losses.pfi import PFILoss
 from repro.distill.losses.pgd import PGDLoss
 from repro.distill.losses.pkd import PKDLoss
 from repro.distill.losses.quality_focal_kd import QualityFocalKD
+from repro.distill.losses.rank_mimicking import RankMimickingLoss
+from repro.distill.losses.ssim import SKDLoss
 
-LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss, PGDLoss)}
+LOSSES = {cls.__name__: cls for cls in (QualityFocalKD, DistributionKLKD, BoxIoUKD, CenternessKD, PKDLoss, PGDLoss,
+                                        RankMimickingLoss, PFILoss, FitNetsLoss, FGFILoss, DeFeatLoss, SKDLoss,
+                                        FGDLoss, FKDLoss, FRSLoss, GIDFeatureLoss, GIDRelationLoss, GIDResponseLoss)}
 
 
 def build_loss(cfg: dict, **defaults):
