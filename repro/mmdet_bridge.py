@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import ReproError
-from repro.profiles import CONFIG_DIR, check_coco_root, coco_root, profile_file
+from repro.profiles import CONFIG_DIR, check_coco_root, check_dataset_root, coco_root, dataset_root, profile_file
 
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
 WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights, written by repro.train
@@ -36,6 +36,11 @@ class Compiled:
     def teacher_checkpoint(self) -> str | None:
         return self.cfg.model.get(_teacher_ckpt_key(self.cfg.model)) if self.teacher else None
 
+    @property
+    def teacher_trained_here(self) -> bool:
+        """Whether the teacher's weights come from the teacher's own run in this harness, which trains it first."""
+        return self.teacher is not None and self.teacher_checkpoint == str(_own_weights(self.teacher))
+
 
 def load_config(path: str | Path):
     """Read an mmengine config file. Config files are Python and run as code: only pass trusted files."""
@@ -43,7 +48,7 @@ def load_config(path: str | Path):
     path = Path(path)
     if not path.is_file():
         examples = sorted(str(p.relative_to(CONFIG_DIR.parent)) for p in CONFIG_DIR.glob('*/*.py')
-                          if p.parent.name != 'profiles')
+                          if p.parent.name not in ('profiles', 'datasets'))
         hint = ', '.join(examples[:4])
         raise ReproError(f'config not found: {path}; pass a file under configs/ (for example {hint})')
     try:
@@ -53,8 +58,10 @@ def load_config(path: str | Path):
 
 
 def compile_config(config: str | Path, profile: str, overrides: list[str] | None = None,
-                   data_root: str | None = None, seed: int = 0) -> Compiled:
+                   data_root: str | None = None, seed: int = 0, check_data: bool = True) -> Compiled:
+    """check_data=False compiles a coco-profile run on a machine without the dataset (planning, --dry-run)."""
     cfg = load_config(config)
+    dataset = _apply_dataset(cfg)
     prof = load_config(profile_file(profile))
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
     for part, narrow in prof.get('parts', {}).items():
@@ -70,14 +77,20 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
     if profile == 'tiny':
-        root, label = _apply_tiny(cfg, prof, user_keys)
+        root, label = _apply_tiny(cfg, prof, user_keys, dataset)
+    elif dataset:
+        root, label = dataset_root(dataset, data_root), dataset
+        if check_data:
+            check_dataset_root(dataset, root)
+        _set_data_root(cfg, root)
     else:
-        root = coco_root(data_root or prof.get('data_root'))
-        check_coco_root(root)
+        root = coco_root(data_root)  # --data-root, else $REPRO_COCO_ROOT, else data/coco
+        if check_data:
+            check_coco_root(root)
         _set_data_root(cfg, root)
         label = 'coco'
     cfg.randomness = dict(seed=seed, deterministic=False)
-    teacher = _attach_teacher(cfg, profile, data_root) if 'teacher' in cfg else None
+    teacher = _attach_teacher(cfg, profile, data_root, check_data) if 'teacher' in cfg else None
     blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(str(root), f'<{label}>')
     compiled = Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile, Path(config), teacher)
     if teacher:  # the checkpoint path is machine-specific, so it is set after hashing (the teacher's key is in)
@@ -90,7 +103,7 @@ def _teacher_ckpt_key(model) -> str:
     return 'teacher_ckpt' if model.get('type') == MMDET_KD_DETECTOR else 'teacher_checkpoint'
 
 
-def _attach_teacher(cfg, profile: str, data_root: str | None) -> 'Compiled':
+def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool = True) -> 'Compiled':
     """Compile the teacher of a method config as its own run and attach it to the model config.
 
     A method config is a student config plus `teacher = dict(config=...)` and either `distill` (our
@@ -101,7 +114,8 @@ def _attach_teacher(cfg, profile: str, data_root: str | None) -> 'Compiled':
         raise ReproError("a distillation config needs teacher = dict(config='configs/teachers/...py')")
     path = Path(spec['config'])
     path = path if path.is_absolute() else CONFIG_DIR.parent / path
-    teacher = compile_config(path, profile, list(spec.get('overrides', [])), data_root=data_root)
+    teacher = compile_config(path, profile, list(spec.get('overrides', [])), data_root=data_root,
+                             check_data=check_data)
     cfg.teacher.run_key = teacher.run_key
     if cfg.model.get('type') == MMDET_KD_DETECTOR:
         cfg.model.teacher_config = dict(model=teacher.cfg.model.to_dict())
@@ -115,27 +129,52 @@ def _attach_teacher(cfg, profile: str, data_root: str | None) -> 'Compiled':
     else:
         raise ReproError('a distillation config needs `distill = dict(terms=...)` (see repro/distill/terms.py) '
                          'or `assist = dict(...)` (HEAD, repro/distill/assistant.py)')
-    cfg.custom_imports = dict(imports=['repro.distill'], allow_failed_imports=False)
+    imports = [*cfg.get('custom_imports', {}).get('imports', []), 'repro.distill']  # keep the dataset's metric
+    cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     return teacher
 
 
 def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
-    """tiny: the teacher run's own final weights (repro.train trains it first); coco: the mmdet zoo's."""
-    if teacher.profile == 'coco':
-        url = teacher.cfg.get('zoo_checkpoint')
-        if not url:
-            raise ReproError(f'{teacher.config} names no zoo_checkpoint: pass teacher.checkpoint=PATH')
-        return url
+    """coco: the mmdet zoo's weights where the zoo has them; otherwise (and always in tiny) the teacher run's own
+    final weights, which repro.train and repro.run train first."""
+    if teacher.profile == 'coco' and teacher.cfg.get('zoo_checkpoint'):
+        return teacher.cfg.zoo_checkpoint
+    return str(_own_weights(teacher))
+
+
+def _own_weights(teacher: 'Compiled') -> Path:
     from repro.train import default_work_dir
-    return str(default_work_dir(teacher.config, teacher.profile, teacher.run_key) / WEIGHTS_FILE)
+    return default_work_dir(teacher.config, teacher.profile, teacher.run_key) / WEIGHTS_FILE
 
 
-def _apply_tiny(cfg, prof, user_keys: set[str]) -> tuple[Path, str]:
-    from repro.data.synthetic import CLASSES, SyntheticSpec, ensure_dataset
-    spec = SyntheticSpec(**prof.synthetic)
+def _apply_dataset(cfg) -> str | None:
+    """Merge a dataset layer (`dataset = dict(name, classes, overrides)`, configs/datasets/) over the config and
+    set its classes; returns its name, or None for a config on its own (COCO) data."""
+    layer = cfg.get('dataset')
+    if not layer:
+        return None
+    if 'model' not in cfg or any(loader not in cfg for loader, _ in SPLIT_LOADERS):
+        raise ReproError(f"dataset layer '{layer.get('name')}' alone is no run: list it in the _base_ of a model "
+                         "config (for example configs/detectors/ddod_r50_crowdhuman.py)")
+    overrides = layer.pop('overrides', None)
+    if overrides:
+        _merge_profile(cfg, overrides.to_dict())
+    for loader, _ in SPLIT_LOADERS:
+        _leaf_dataset(cfg[loader]).metainfo = dict(classes=tuple(layer.classes))
+    _set_num_classes(cfg.model, len(layer.classes))
+    return layer.name
+
+
+def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None) -> tuple[Path, str]:
+    from repro.data.synthetic import SyntheticSpec, ensure_dataset
+    stand_ins = prof.get('synthetic_for', {})
+    if dataset and dataset not in stand_ins:
+        raise ReproError(f"the tiny profile has no synthetic stand-in for dataset '{dataset}': add one to "
+                         'synthetic_for in configs/profiles/tiny.py')
+    spec = SyntheticSpec(**{**prof.synthetic, **(stand_ins[dataset] if dataset else {})})
     root = ensure_dataset(spec)
-    _set_data_root(cfg, root, classes=CLASSES)
-    _set_num_classes(cfg.model, len(CLASSES))
+    _set_data_root(cfg, root, classes=spec.classes)
+    _set_num_classes(cfg.model, len(spec.classes))
     if not any(k.startswith('param_scheduler') for k in user_keys):
         for sched in cfg.get('param_scheduler', []):
             if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):

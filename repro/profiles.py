@@ -16,6 +16,16 @@ CONFIG_DIR = REPO_ROOT / 'configs'
 PROFILES = ('tiny', 'coco')
 COCO_LAYOUT = ('annotations/instances_train2017.json', 'annotations/instances_val2017.json', 'train2017',
                'val2017')
+# Datasets other than COCO that a config can name (`dataset = dict(name=...)`, configs/datasets/): for the coco
+# profile, the variable naming the root (else data/<name> in the repo), what the root must hold and how to get it.
+DATASETS = {
+    'crowdhuman': dict(
+        env='REPRO_CROWDHUMAN_ROOT',
+        layout=('annotations/crowdhuman_train.json', 'annotations/crowdhuman_val.json', 'Images'),
+        howto='Download CrowdHuman_train01-03.zip and CrowdHuman_val.zip (unzipped into Images/) and '
+              'annotation_train.odgt and annotation_val.odgt from https://www.crowdhuman.org/ into that folder, '
+              'then run `python -m repro.data.crowdhuman_root ROOT` to write the COCO-format annotations.'),
+}
 
 
 def profile_file(name: str) -> Path:
@@ -27,6 +37,21 @@ def profile_file(name: str) -> Path:
 def coco_root(explicit: str | None = None) -> Path:
     """The COCO root: --data-root, else $REPRO_COCO_ROOT, else data/coco in the repo."""
     return Path(explicit or os.environ.get('REPRO_COCO_ROOT') or REPO_ROOT / 'data' / 'coco')
+
+
+def dataset_root(name: str, explicit: str | None = None) -> Path:
+    """The root of a dataset of DATASETS: --data-root, else its environment variable, else data/<name>."""
+    if name not in DATASETS:
+        raise ReproError(f"unknown dataset '{name}' in the config's `dataset`: choose one of {', '.join(DATASETS)}")
+    return Path(explicit or os.environ.get(DATASETS[name]['env']) or REPO_ROOT / 'data' / name)
+
+
+def check_dataset_root(name: str, root: Path) -> None:
+    spec = DATASETS[name]
+    missing = [part for part in spec['layout'] if not (root / part).exists()]
+    if missing:
+        raise ReproError(f"{name} at {root} is missing {', '.join(missing)}. {spec['howto']} Pass --data-root DIR "
+                         f"(or set {spec['env']}), or use --profile tiny for its synthetic stand-in")
 
 
 def default_profile(data_root: str | None = None) -> str:

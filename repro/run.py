@@ -1,32 +1,113 @@
 """Plan, train, evaluate and report a paper table: `python -m repro.run TABLE`.
 
-Table specs live in repro/tables/specs/*.yaml; `--list` prints the ones this checkout has.
+Table specs live in repro/tables/specs/*.yaml; `--list` prints them. A table id is `crosskd:table5`,
+`pgd:table6a` or `rm:headline`; a bare `table5` means CrossKD's. `--show` prints the resolved table (its
+published numbers and the run each row needs), `--dry-run` the plan; otherwise every run the table needs is
+trained (teachers first, finished runs reused, interrupted ones resumed) and the table is printed with the paper's
+numbers beside ours.
 """
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
 from repro.cli import run_cli
 from repro.errors import ReproError
+from repro.profiles import PROFILES, default_profile
+from repro.tables.listing import describe, list_json, list_text
+from repro.tables.spec import check_configs, load_all, resolve
 
-SPEC_DIR = Path(__file__).resolve().parent / 'tables' / 'specs'
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='python -m repro.run', description=__doc__.splitlines()[0])
+    parser.add_argument('table', nargs='?', help='table id, e.g. table1, crosskd:table5, pgd:table6a, rm:headline')
+    parser.add_argument('--list', action='store_true', help='list the tables and exit')
+    parser.add_argument('--json', action='store_true', help='with --list: print the tables as JSON')
+    parser.add_argument('--show', action='store_true', help='print the table spec and exit')
+    parser.add_argument('--dry-run', action='store_true', help='print the plan and exit; changes nothing')
+    parser.add_argument('--profile', choices=PROFILES, help='default: coco if a COCO root is found, else tiny')
+    parser.add_argument('--data-root', help='dataset root for the coco profile')
+    parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')
+    parser.add_argument('--rerun', metavar='ROW|all', action='append', default=[],
+                        help='train these rows again from scratch (the old work dir is kept beside, renamed)')
+    parser.add_argument('--launcher', choices=('local',), default='local',
+                        help='local: this machine (torchrun and Slurm launchers are not written yet)')
+    parser.add_argument('--jobs', type=int, default=1, help='local: parallel training processes (default 1: '
+                        'one run after another in this process)')
+    parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
+                        help='W&B logging (default: offline, or $REPRO_WANDB)')
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog='python -m repro.run', description=__doc__.splitlines()[0])
-    parser.add_argument('table', nargs='?', help='table id, e.g. table1 or pgd:table6a')
-    parser.add_argument('--list', action='store_true', help='list the tables and exit')
+    parser = build_parser()
     args = parser.parse_args(argv)
-    specs = sorted(SPEC_DIR.glob('*.yaml'))
+    if args.json and not args.list:
+        parser.error('--json goes with --list')
+    specs = load_all()
     if args.list:
-        for spec in specs:
-            print(spec.stem)
-        print(f'{len(specs)} table specs in {SPEC_DIR}')
+        print(list_json(specs) if args.json else list_text(specs))
         return
     if not args.table:
         parser.error('name a table, or pass --list')
-    raise ReproError(f"unknown table '{args.table}': {len(specs)} table specs exist; see python -m repro.run --list")
+    spec, note = resolve(args.table, specs)
+    if note:
+        print(f'note: {note}', file=sys.stderr)
+    if args.show:
+        print(describe(spec))
+        return
+    if args.seeds < 1 or args.jobs < 1:
+        parser.error('--seeds and --jobs take a positive number')
+    run_table(spec, args)
+
+
+def run_table(spec, args) -> None:
+    from repro.launch import move_aside, run_local
+    from repro.plan import plan
+    from repro.summary import table_text
+    check_configs(spec)
+    profile = args.profile or default_profile(args.data_root)
+    runs = plan(spec, profile, args.seeds, args.data_root, check_data=not args.dry_run)
+    if args.dry_run:
+        print(plan_text(spec, runs, profile))
+        return
+    known = {row.id for row in spec.rows}
+    unknown = set(args.rerun) - known - {'all'}
+    if unknown:
+        raise ReproError(f"--rerun names no row of {spec.id}: {', '.join(sorted(unknown))}; its rows are "
+                         f"{', '.join(sorted(known))}, or 'all'")
+    for run in runs:
+        if 'all' in args.rerun or {r.rpartition('/')[2] for r in run.rows} & set(args.rerun):
+            moved = move_aside(run)
+            if moved:
+                print(f'{run.name}: retraining; the earlier run is kept in {moved}')
+    outcome = run_local(runs, profile, args.data_root, args.jobs, args.wandb)
+    print()
+    print(table_text(spec, runs, profile))
+    failed = [k for k, v in outcome.items() if v != 'done']
+    if failed:
+        raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "
+                         'result.json says why; rerun the same command to resume them')
+
+
+def plan_text(spec, runs, profile: str) -> str:
+    from repro.plan import gpu_hours
+    lines = [f'{spec.id}: {len(runs)} runs under the {profile} profile']
+    total = 0.0
+    for run in runs:
+        state = run.status()
+        hours = gpu_hours(run) if profile == 'coco' else None
+        total += hours or 0.0
+        needs = f' after {run.needs}' if run.needs else ''
+        cost = f', ~{hours:g} GPU-h' if hours is not None else ''
+        rows = ', '.join(r.rpartition('/')[2] for r in run.rows) or '(teacher of others)'
+        lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{needs}{cost}  rows: {rows}')
+        lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}".rstrip())
+    done = sum(r.status() == 'done' for r in runs)
+    lines.append(f'{done} done, {len(runs) - done} to train' +
+                 (f'; about {total:g} GPU-hours on V100-class GPUs (rough, see repro/plan.py)' if profile == 'coco'
+                  else ''))
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

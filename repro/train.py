@@ -6,7 +6,6 @@ metrics and the run's provenance. A rerun resumes from the last checkpoint; a fi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -14,19 +13,25 @@ from pathlib import Path
 from mmengine.hooks import Hook
 
 from repro.cli import run_cli
-from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
+from repro.provenance import provenance
+from repro.store import RESULT_FILE, running_record
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
            'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
-RESULT_FILE = 'result.json'
+CROWD_METRICS = {'AP': 'crowd/AP', 'MR': 'crowd/MR', 'JI': 'crowd/JI'}  # CrowdDetMetric (CrowdHuman configs)
 
 
 def default_work_dir(config: str | Path, profile: str, run_key: str) -> Path:
     """$REPRO_WORK_DIRS (default: work_dirs in the repo) / profile / <config name>-<run key>."""
     root = Path(os.environ.get('REPRO_WORK_DIRS') or REPO_ROOT / 'work_dirs')
     return root / profile / f'{Path(config).stem}-{run_key}'
+
+
+def teacher_dir(compiled) -> Path:
+    """The work dir of a distillation run's teacher run."""
+    return default_work_dir(compiled.teacher.config, compiled.teacher.profile, compiled.teacher.run_key)
 
 
 def coco_metrics(metrics: dict) -> dict[str, float]:
@@ -39,55 +44,96 @@ def coco_metrics(metrics: dict) -> dict[str, float]:
     return {name: round(float(metrics[f'coco/{key}']) * 100, 2) for name, key in METRICS.items()}
 
 
+def run_metrics(metrics: dict) -> dict[str, float]:
+    """The papers' numbers, in percent: CrowdDetMetric's AP, MR⁻² and JI where it ran, else `coco_metrics`."""
+    if any(k.startswith('crowd/') for k in metrics):
+        return {name: round(float(metrics[key]) * 100, 2) for name, key in CROWD_METRICS.items()}
+    return coco_metrics(metrics)
+
+
 def train(config: str | Path, overrides: list[str] | None = None, profile: str | None = None,
-          data_root: str | None = None, seed: int = 0, work_dir: str | Path | None = None) -> dict:
-    """Train and evaluate one run; returns the result record that is also written to result.json."""
-    from repro.checkpoint import allow_mmengine_checkpoints
-    from repro.io import atomic_write_json
+          data_root: str | None = None, seed: int = 0, work_dir: str | Path | None = None,
+          rows: list[str] = (), role: str | None = None, wandb: str | None = None) -> dict:
+    """Train and evaluate one run; returns its record (repro.store), also written to result.json.
+
+    rows: the table rows ('crosskd:table1/i3') that asked for this run, kept in its record.
+    wandb: 'offline' (default), 'online' or 'disabled' (repro.tracking).
+    """
     from repro.mmdet_bridge import compile_config
-    from repro.provenance import provenance
+    from repro.store import claim, merge_rows, read_record, status, write_record
 
     profile = profile or default_profile(data_root)
     compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed)
     work_dir = Path(work_dir or default_work_dir(config, profile, compiled.run_key))
-    result_path = work_dir / RESULT_FILE
-    if result_path.exists():
-        result = json.loads(result_path.read_text())
-        if result.get('run_key') == compiled.run_key:
-            print(f'{Path(config).stem}: already done in {work_dir}, AP {result["metrics"].get("AP")}')
-            return result
-        raise ReproError(f'{work_dir} holds a different run ({result.get("run_key")}); pass another --work-dir')
+    name = Path(config).stem
+    if status(work_dir, compiled.run_key) == 'done':
+        return _already_done(work_dir, rows, name)
+    teacher = compiled.teacher
+    if teacher and compiled.teacher_trained_here and status(teacher_dir(compiled), teacher.run_key) != 'done':
+        print(f'{name}: training its teacher {teacher.config.name} first')
+        train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root,
+              work_dir=teacher_dir(compiled), role='teacher', wandb=wandb)
+    with claim(work_dir):
+        record = read_record(work_dir)
+        if record and record.get('status') == 'done':  # finished by another process while we waited
+            return _already_done(work_dir, rows, name)
+        base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile,
+                'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
+                'rows': merge_rows(record, list(rows)),
+                'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+        before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
+        write_record(work_dir, running_record(base))
+        start = time.time()
+        try:
+            metrics = _run(compiled, work_dir, rows, role, wandb)
+        except BaseException as err:  # Ctrl-C included: the record says why, the next attempt resumes
+            write_record(work_dir, {**base, 'status': 'failed', 'reason': f'{type(err).__name__}: {err}'[:2000],
+                                    'wall_time_s': round(before + time.time() - start, 1)})
+            raise
+        result = {**base, 'status': 'done', 'metrics': metrics,
+                  'wall_time_s': round(before + time.time() - start, 1), **provenance()}
+        write_record(work_dir, result)
+    print(f'{name}: AP {metrics.get("AP")} ({result["wall_time_s"]:.0f} s) -> {work_dir / RESULT_FILE}')
+    return result
 
-    if compiled.teacher and not Path(compiled.teacher_checkpoint).exists() and compiled.profile == 'tiny':
-        teacher = compiled.teacher
-        print(f'{Path(config).stem}: training its teacher {teacher.config.name} first')
-        train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root)
+
+def _already_done(work_dir: Path, rows: list[str], name: str) -> dict:
+    from repro.store import claim, merge_rows, read_record, write_record
+    record = read_record(work_dir)
+    if rows and set(rows) - set(record.get('rows', [])):
+        with claim(work_dir):
+            record = {**read_record(work_dir), 'rows': merge_rows(read_record(work_dir), list(rows))}
+            write_record(work_dir, record)
+    print(f'{name}: already done in {work_dir}, AP {record["metrics"].get("AP")}')
+    return record
+
+
+def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
+    """mmengine's Runner on the compiled config; resumes from the work dir's last checkpoint."""
+    from repro.checkpoint import allow_mmengine_checkpoints
+    from repro.tracking import add_wandb, wandb_mode
     cfg = compiled.cfg
     cfg.work_dir = str(work_dir)
     # mmengine keeps one Visualizer per name in the process: a second run would write into the first's vis_data
     cfg.visualizer.name = f'visualizer-{compiled.run_key}-{time.time_ns()}'
+    add_wandb(cfg, compiled, work_dir, wandb_mode(wandb), list(rows), role)
     cfg.resume = (work_dir / 'last_checkpoint').exists()  # mmengine resumes from the latest checkpoint
     allow_mmengine_checkpoints()
     from mmengine.runner import Runner
     from mmengine.utils import import_modules_from_strings
     if cfg.get('custom_imports'):  # Config.fromfile honours it, Runner.from_cfg does not
         import_modules_from_strings(**cfg.custom_imports)
-    start = time.time()
     runner = Runner.from_cfg(cfg)
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
-    runner.train()
-    if not recorder.metrics:  # a schedule whose last epoch did not evaluate
-        recorder.metrics = runner.val_loop.run()
-    save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
-    result = {
-        'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'overrides': list(overrides or []),
-        'seed': seed, 'status': 'done', 'metrics': coco_metrics(recorder.metrics),
-        'wall_time_s': round(time.time() - start, 1), 'work_dir': str(work_dir), **provenance(),
-    }
-    atomic_write_json(result_path, result)
-    print(f'{Path(config).stem}: AP {result["metrics"].get("AP")} ({result["wall_time_s"]:.0f} s) -> {result_path}')
-    return result
+    try:
+        runner.train()
+        if recorder.metrics is None:  # a schedule whose last epoch did not evaluate
+            recorder.metrics = runner.val_loop.run()
+        save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
+    finally:
+        runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
+    return run_metrics(recorder.metrics)
 
 
 def save_weights(model, path: Path, run_key: str) -> None:
@@ -110,7 +156,7 @@ class _MetricsRecorder(Hook):
     """Keeps the metrics of the last evaluation that ran during training."""
 
     def __init__(self):
-        self.metrics: dict = {}
+        self.metrics: dict | None = None  # None until an evaluation ran ({} when it found no boxes at all)
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
@@ -121,11 +167,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('config', help='model config, e.g. configs/detectors/gfl_r50.py')
     parser.add_argument('overrides', nargs='*', metavar='key=value', help='config overrides (keys must exist)')
     parser.add_argument('--profile', choices=PROFILES, help='default: coco if COCO is found, else tiny')
-    parser.add_argument('--data-root', help='COCO root for the coco profile (default: data/coco)')
+    parser.add_argument('--data-root', help='root of the coco profile\'s data: COCO (default: data/coco), or the '
+                        'dataset the config names (CrowdHuman: data/crowdhuman)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-dir', help='default: work_dirs/<profile>/<config>-<run key>')
+    parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
+                        help='W&B logging (default: offline, or $REPRO_WANDB)')
+    parser.add_argument('--row', action='append', default=[], help='table row this run serves (repro.run sets it)')
+    parser.add_argument('--role', choices=('teacher', 'student', 'distilled'), help='W&B job type')
     args = parser.parse_args(argv)
-    train(args.config, args.overrides, args.profile, args.data_root, args.seed, args.work_dir)
+    train(args.config, args.overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
+          role=args.role, wandb=args.wandb)
 
 
 if __name__ == '__main__':

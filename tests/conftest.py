@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated cache for generated data, and the overrides that make a tiny run take seconds."""
+import hashlib
 import os
 import sys
 import tempfile
@@ -9,6 +10,7 @@ import pytest
 # Generated datasets go to a per-session cache, never to the user's ~/.cache/repro.
 os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'))
 os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))
+os.environ.setdefault('REPRO_WANDB', 'disabled')  # W&B's own tests turn it on (offline)
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -21,3 +23,12 @@ FAST = ['model.backbone.depth=18', 'train_dataloader.batch_size=4', '+train_data
 @pytest.fixture(scope='session')
 def repo() -> Path:
     return REPO
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over a folder's file names and bytes: equal digests mean byte-identical trees."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob('*') if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()

@@ -1,26 +1,18 @@
-import hashlib
 import json
 
 import numpy as np
 from pycocotools.coco import COCO
 
 from repro.data.synthetic import CLASSES, SyntheticSpec, draw_image, ensure_dataset, write_dataset
+from conftest import folder_digest
 
 SMALL = SyntheticSpec(seed=3, num_train=24, num_val=8, image_size=160)
-
-
-def _digest(folder):
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob('*') if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def test_generation_is_deterministic(tmp_path):
     write_dataset(SMALL, tmp_path / 'a')
     write_dataset(SMALL, tmp_path / 'b')
-    assert _digest(tmp_path / 'a') == _digest(tmp_path / 'b')
+    assert folder_digest(tmp_path / 'a') == folder_digest(tmp_path / 'b')
 
 
 def test_seed_and_index_change_the_images():

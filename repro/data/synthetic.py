@@ -7,6 +7,8 @@ make the task hard enough that model capacity and schedule length show up in AP.
 
 Every image is drawn from its own generator seeded by (seed, split, index), so a dataset is a pure function
 of its parameters. It is written once to a cache folder, atomically, and reused.
+
+`SyntheticSpec(scene='crowd')` gives the crowded one-class variant instead (repro/data/crowd_scene.py).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ PALETTE = np.array([(40, 40, 220), (40, 200, 40), (220, 60, 40), (30, 210, 230),
                     (230, 230, 230), (20, 120, 240), (150, 90, 40)], dtype=np.float64)
 CLASS_COLOURS = ((0, 1, 2, 5), (1, 3, 4, 6), (2, 4, 5, 7), (0, 3, 6, 7), (1, 2, 5, 6), (0, 3, 4, 7))
 SPLIT_IDS = {'train': 1, 'val': 2}
+SCENES = ('shapes', 'crowd')  # 'crowd': repro.data.crowd_scene, the tiny profile's stand-in for CrowdHuman
 MIN_VISIBLE = 0.3  # an object with less of its area visible is erased, not annotated
 
 
@@ -41,12 +44,35 @@ class SyntheticSpec:
     num_train: int = 400
     num_val: int = 100
     image_size: int = 192
-    max_objects: int = 7
+    max_objects: int = 7  # 'crowd': the most people in an image
     distractors: int = 3
+    scene: str = 'shapes'  # one of SCENES
+
+    def __post_init__(self):
+        if self.scene not in SCENES:
+            raise ReproError(f"synthetic scene {self.scene!r} is unknown: choose one of {', '.join(SCENES)}")
+
+    def params(self) -> dict:
+        """The fields, without `scene` when it is the default: the shapes dataset and its key predate it."""
+        fields = asdict(self)
+        if fields['scene'] == 'shapes':
+            del fields['scene']
+        return fields
 
     def key(self) -> str:
-        blob = json.dumps({**asdict(self), 'format': FORMAT_VERSION}, sort_keys=True)
+        version = {'format': FORMAT_VERSION}
+        if self.scene == 'crowd':
+            from repro.data.crowd_scene import FORMAT_VERSION as crowd_version
+            version['crowd_format'] = crowd_version
+        blob = json.dumps({**self.params(), **version}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        if self.scene == 'crowd':
+            from repro.data.crowd_scene import CLASSES as people
+            return people
+        return CLASSES
 
 
 def default_cache_root() -> Path:
@@ -66,7 +92,7 @@ def ensure_dataset(spec: SyntheticSpec, cache_root: Path | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f'.{root.name}-', dir=root.parent))
     try:
         write_dataset(spec, tmp)
-        (tmp / 'COMPLETE').write_text(json.dumps(asdict(spec)))
+        (tmp / 'COMPLETE').write_text(json.dumps(spec.params()))
         try:
             os.rename(tmp, root)
         except OSError:  # another process finished first; its copy is identical
@@ -82,12 +108,13 @@ def ensure_dataset(spec: SyntheticSpec, cache_root: Path | None = None) -> Path:
 
 def write_dataset(spec: SyntheticSpec, out: Path) -> None:
     (out / 'annotations').mkdir(parents=True, exist_ok=True)
-    categories = [{'id': i + 1, 'name': n, 'supercategory': 'shape'} for i, n in enumerate(CLASSES)]
+    kind = 'person' if spec.scene == 'crowd' else 'shape'
+    categories = [{'id': i + 1, 'name': n, 'supercategory': kind} for i, n in enumerate(spec.classes)]
     for split, count in (('train', spec.num_train), ('val', spec.num_val)):
         (out / split).mkdir(exist_ok=True)
         images, annotations = [], []
         for index in range(count):
-            img, objects = draw_image(spec, split, index)
+            img, objects, ignores = draw_scene(spec, split, index)
             name = f'{index:06d}.png'
             cv2.imwrite(str(out / split / name), img)
             image_id = index + 1
@@ -95,9 +122,20 @@ def write_dataset(spec: SyntheticSpec, out: Path) -> None:
             for label, (x, y, w, h), area in objects:
                 annotations.append({'id': len(annotations) + 1, 'image_id': image_id, 'category_id': label + 1,
                                     'bbox': [x, y, w, h], 'area': area, 'iscrowd': 0})
-        coco = {'info': {'description': f'repro synthetic shapes {asdict(spec)}'}, 'images': images,
+            for x, y, w, h in ignores:  # regions whose detections count neither way (CrowdHuman's 'mask')
+                annotations.append({'id': len(annotations) + 1, 'image_id': image_id, 'category_id': 1,
+                                    'bbox': [x, y, w, h], 'area': w * h, 'iscrowd': 1})
+        coco = {'info': {'description': f'repro synthetic {spec.scene} {spec.params()}'}, 'images': images,
                 'annotations': annotations, 'categories': categories}
         (out / 'annotations' / f'instances_{split}.json').write_text(json.dumps(coco))
+
+
+def draw_scene(spec: SyntheticSpec, split: str, index: int):
+    """One image of either scene: (image, objects as `draw_image` gives them, [[x, y, w, h] ignore region, ...])."""
+    if spec.scene == 'crowd':
+        from repro.data.crowd_scene import draw_crowd
+        return draw_crowd(spec, split, index)
+    return (*draw_image(spec, split, index), [])
 
 
 def draw_image(spec: SyntheticSpec, split: str, index: int):

@@ -1,0 +1,324 @@
+"""Table specs: the papers' tables as data (repro/tables/specs/<paper>_<table>.yaml), loaded and validated.
+
+A spec names its paper and table number, the metric columns and the rows. Each row says which run it needs (a
+config under configs/ plus `key=value` overrides, the syntax of repro.mmdet_bridge.apply_overrides) and the
+paper's published numbers, one per metric column, a printed "—" being null. `defaults.overrides` are prepended
+to the overrides of every row whose role is in `defaults.roles` (all roles unless given); a row's own override
+of the same key wins. The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
+error naming the file and the field. Whether the configs exist is checked separately (`missing_configs`), so
+specs may name configs that are still being written.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from repro.errors import ReproError
+from repro.profiles import REPO_ROOT
+
+SPEC_DIR = Path(__file__).resolve().parent / 'specs'
+PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking'}
+DEFAULT_PAPER = 'crosskd'  # a bare `table5` is CrossKD's
+ROLES = ('teacher', 'student', 'distilled')
+METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'MR', 'JI')
+CONFIG_VALUED_KEYS = ('teacher.config',)  # overrides whose value is a config path, checked with the row's config
+_OVERRIDE_KEY = re.compile(r'^\+?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$')
+_ROW_ID = re.compile(r'^[a-z0-9][a-z0-9_]*$')
+_NUMBER = re.compile(r'^[0-9]+[a-z]?$')
+
+_TABLE_FIELDS = dict(required=('version', 'paper', 'number', 'title', 'description', 'metrics', 'rows'),
+                     optional=('defaults', 'label_header'))
+_ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'), optional=('group', 'note', 'printed'))
+_RUN_FIELDS = dict(required=('config',), optional=('overrides',))
+_DEFAULTS_FIELDS = dict(required=('overrides',), optional=('roles',))
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a row needs trained and evaluated: a config path relative to the repo and its overrides."""
+    config: str
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    label: str  # as printed in the paper
+    role: str  # teacher | student | distilled
+    run: Run  # with the spec's defaults already applied
+    published: dict[str, float | None]  # every metric column; None where the paper prints no number
+    group: str | None = None  # the row group of a grouped table (e.g. the detector), as printed
+    note: str | None = None
+    printed: bool = True  # False: not a row of the printed table (its numbers come from the text; see note)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str  # e.g. 'crosskd:table5', 'pgd:table6a', 'rm:headline'
+    paper: str
+    number: str  # '5', '6a', 'headline'
+    version: int
+    title: str
+    description: str
+    metrics: tuple[str, ...]
+    rows: tuple[Row, ...]
+    path: Path
+    label_header: str | None = None
+    default_overrides: tuple[str, ...] = ()
+    default_roles: tuple[str, ...] = ROLES
+
+    def row(self, row_id: str) -> Row:
+        for row in self.rows:
+            if row.id == row_id:
+                return row
+        raise ReproError(f"{self.id} has no row '{row_id}'; its rows are {', '.join(r.id for r in self.rows)}")
+
+
+def table_id(paper: str, number: str) -> str:
+    return f'{paper}:{number}' if number == 'headline' else f'{paper}:table{number}'
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+
+
+def _no_duplicates(loader, node, deep=False):
+    keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise yaml.constructor.ConstructorError(None, None, f"field '{key}' given twice", node.start_mark)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+class _Checker:
+    """Type checks that raise a ReproError naming the file and the field path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, field: str, problem: str):
+        raise ReproError(f"{self.path.name}: {field or '(top level)'}: {problem}")
+
+    def mapping(self, value, field: str, fields: dict) -> dict:
+        if not isinstance(value, dict):
+            self.fail(field, f'expected a mapping, got {type(value).__name__}')
+        allowed = fields['required'] + fields['optional']
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
+                self.fail(f'{field}.{key}' if field else str(key), f'unknown field{hint}')
+        for key in fields['required']:
+            if key not in value:
+                self.fail(f'{field}.{key}' if field else key, 'missing (required)')
+        return value
+
+    def text(self, value, field: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(field, f'expected a non-empty string, got {value!r}')
+        return value
+
+    def seq(self, value, field: str) -> list:
+        if not isinstance(value, list):
+            self.fail(field, f'expected a list, got {type(value).__name__}')
+        return value
+
+    def overrides(self, value, field: str) -> tuple[str, ...]:
+        keys = []
+        for i, item in enumerate(self.seq(value, field)):
+            key, sep, raw = item.partition('=') if isinstance(item, str) else ('', '', '')
+            if not sep or not _OVERRIDE_KEY.match(key) or not raw.strip():
+                self.fail(f'{field}[{i}]', f'bad override {item!r}: write key=value, e.g. model.backbone.depth=18')
+            if key.lstrip('+') in keys:
+                self.fail(f'{field}[{i}]', f"override key '{key}' given twice")
+            keys.append(key.lstrip('+'))
+        return tuple(value)
+
+    def config(self, value, field: str) -> str:
+        self.text(value, field)
+        if not (value.startswith('configs/') and value.endswith('.py')) or '..' in value.split('/'):
+            self.fail(field, f"expected a path like configs/methods/crosskd_gfl.py, got '{value}'")
+        return value
+
+
+def _override_key(item: str) -> str:
+    return item.partition('=')[0].lstrip('+')
+
+
+def merge_overrides(defaults: tuple[str, ...], own: tuple[str, ...]) -> tuple[str, ...]:
+    """Defaults first, then the row's own; a default whose key the row sets itself is dropped."""
+    own_keys = {_override_key(o) for o in own}
+    return tuple(d for d in defaults if _override_key(d) not in own_keys) + own
+
+
+def load_spec(path: str | Path) -> TableSpec:
+    """Read and validate one spec file; any problem is a ReproError naming the file and the field."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(), Loader=_StrictLoader)
+    except OSError as err:
+        raise ReproError(f'cannot read table spec {path}: {err}') from err
+    except yaml.YAMLError as err:
+        raise ReproError(f'{path.name}: not valid YAML: {err}') from err
+    check = _Checker(path)
+    check.mapping(data, '', _TABLE_FIELDS)
+    version = data['version']
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        check.fail('version', f'expected a positive integer, got {version!r}')
+    paper = data['paper']
+    if paper not in PAPERS:
+        check.fail('paper', f"unknown paper {paper!r}; expected one of {', '.join(PAPERS)}")
+    number = data['number']
+    if isinstance(number, bool) or not isinstance(number, (int, str)) or not (
+            number == 'headline' or _NUMBER.match(str(number))):
+        check.fail('number', f"expected a table number like 5 or '6a', or 'headline', got {number!r}")
+    number = str(number)
+    expected_stem = f'{paper}_headline' if number == 'headline' else f'{paper}_table{number}'
+    if path.stem != expected_stem:
+        check.fail('number', f"paper {paper!r} table {number!r} belongs in {expected_stem}.yaml")
+    metrics = tuple(check.seq(data['metrics'], 'metrics'))
+    if not metrics:
+        check.fail('metrics', 'empty; list the metric columns, e.g. [AP, AP50, AP75]')
+    for i, metric in enumerate(metrics):
+        if metric not in METRICS:
+            check.fail(f'metrics[{i}]', f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+        if metrics.count(metric) > 1:
+            check.fail(f'metrics[{i}]', f'{metric} listed twice')
+    default_overrides, default_roles = (), ROLES
+    if 'defaults' in data:
+        defaults = check.mapping(data['defaults'], 'defaults', _DEFAULTS_FIELDS)
+        default_overrides = check.overrides(defaults['overrides'], 'defaults.overrides')
+        if 'roles' in defaults:
+            default_roles = tuple(check.seq(defaults['roles'], 'defaults.roles'))
+            for i, role in enumerate(default_roles):
+                if role not in ROLES:
+                    check.fail(f'defaults.roles[{i}]', f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    label_header = check.text(data['label_header'], 'label_header') if 'label_header' in data else None
+    rows_data = check.seq(data['rows'], 'rows')
+    if not rows_data:
+        check.fail('rows', 'empty')
+    rows, seen = [], set()
+    for i, row_data in enumerate(rows_data):
+        rows.append(_row(check, row_data, f'rows[{i}]', metrics, default_overrides, default_roles, seen))
+    return TableSpec(id=table_id(paper, number), paper=paper, number=number, version=version,
+                     title=check.text(data['title'], 'title'),
+                     description=check.text(data['description'], 'description'), metrics=metrics,
+                     rows=tuple(rows), path=path, label_header=label_header, default_overrides=default_overrides,
+                     default_roles=default_roles)
+
+
+def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_overrides: tuple[str, ...],
+         default_roles: tuple[str, ...], seen: set[str]) -> Row:
+    check.mapping(data, field, _ROW_FIELDS)
+    row_id = data['id']
+    if not isinstance(row_id, str) or not _ROW_ID.match(row_id):
+        check.fail(f'{field}.id', f'expected a short lower-case id like crosskd_l3, got {row_id!r}')
+    if row_id in seen:
+        check.fail(f'{field}.id', f"'{row_id}' is used by another row of this table")
+    seen.add(row_id)
+    field = f'{field} ({row_id})'
+    label = data['label']
+    if not isinstance(label, str) or not label:  # '-' is a fine label; a YAML number is not
+        check.fail(f'{field}.label', f'expected a string (quote it), got {label!r}')
+    role = data['role']
+    if role not in ROLES:
+        check.fail(f'{field}.role', f"expected one of {', '.join(ROLES)}, got {role!r}")
+    run = check.mapping(data['run'], f'{field}.run', _RUN_FIELDS)
+    config = check.config(run['config'], f'{field}.run.config')
+    own = check.overrides(run.get('overrides', []), f'{field}.run.overrides')
+    overrides = merge_overrides(default_overrides, own) if role in default_roles else own
+    published = data['published']
+    if not isinstance(published, dict):
+        check.fail(f'{field}.published', f'expected a mapping of metric to number, got {type(published).__name__}')
+    for metric in published:
+        if metric not in metrics:
+            check.fail(f'{field}.published.{metric}', f"not a metric column of this table ({', '.join(metrics)})")
+    for metric in metrics:
+        if metric not in published:
+            check.fail(f'{field}.published.{metric}', 'missing; write null where the paper prints no number')
+        value = published[metric]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            check.fail(f'{field}.published.{metric}', f'expected a number or null, got {value!r}')
+    group = check.text(data['group'], f'{field}.group') if 'group' in data else None
+    note = check.text(data['note'], f'{field}.note') if 'note' in data else None
+    printed = data.get('printed', True)
+    if not isinstance(printed, bool):
+        check.fail(f'{field}.printed', f'expected true or false, got {printed!r}')
+    return Row(id=row_id, label=label, role=role, run=Run(config, overrides),
+               published={m: None if published[m] is None else float(published[m]) for m in metrics},
+               group=group, note=note, printed=printed)
+
+
+def load_all(spec_dir: str | Path = SPEC_DIR) -> dict[str, TableSpec]:
+    """Every spec in spec_dir keyed by table id, in paper order (CrossKD, PGD, RM) then table number."""
+    specs = [load_spec(p) for p in Path(spec_dir).glob('*.yaml')]
+    ids: dict[str, TableSpec] = {}
+    for spec in specs:
+        if spec.id in ids:
+            raise ReproError(f'{spec.path.name}: table {spec.id} is also defined in {ids[spec.id].path.name}')
+        ids[spec.id] = spec
+    order = list(PAPERS)
+
+    def key(spec: TableSpec):
+        digits = re.match(r'\d*', spec.number).group()
+        return order.index(spec.paper), int(digits) if digits else 10 ** 6, spec.number
+
+    return {spec.id: spec for spec in sorted(specs, key=key)}
+
+
+def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[TableSpec, str | None]:
+    """Find a table by id: 'crosskd:table5', 'pgd:table6a', 'rm:headline', a file stem ('pgd_table6a'), or a
+    bare 'table5' (CrossKD's). Returns the spec and, for a bare id, a note saying which paper's table it chose."""
+    specs = load_all() if specs is None else specs
+    text = query.strip().lower()
+    paper, sep, name = text.partition(':')
+    if not sep:
+        stem_paper, _, stem_name = text.partition('_')
+        paper, name = (stem_paper, stem_name) if stem_paper in PAPERS and stem_name else ('', text)
+    if name.isdigit() or re.fullmatch(r'\d+[a-z]', name or ''):
+        name = f'table{name}'
+    wanted = f'{paper or DEFAULT_PAPER}:{name}'
+    if wanted in specs:
+        spec = specs[wanted]
+        note = None
+        if not paper:
+            others = [i for i in specs if i.endswith(f':{name}') and i != wanted]
+            also = f"; {' and '.join(others)} {'is' if len(others) == 1 else 'are'} the other paper's" if others \
+                else ''
+            note = f"'{query}' is {PAPERS[spec.paper]} Table {spec.number} ({spec.title}){also}"
+        return spec, note
+    if paper and paper not in PAPERS:
+        raise ReproError(f"unknown paper '{paper}' in '{query}'; papers: {', '.join(PAPERS)}")
+    same_name = [i for i in specs if i.endswith(f':{name}')]
+    candidates = same_name + [i for i in difflib.get_close_matches(wanted, specs, n=4, cutoff=0.6)
+                              if i not in same_name]
+    hint = f"; did you mean {', '.join(candidates)}?" if candidates else ''
+    raise ReproError(f"unknown table '{query}'{hint} (python -m repro.run --list shows all {len(specs)})")
+
+
+def referenced_configs(spec: TableSpec) -> list[str]:
+    """Every config path a spec names: each row's config and config-valued overrides (teacher.config=...)."""
+    paths = []
+    for row in spec.rows:
+        paths.append(row.run.config)
+        paths += [o.partition('=')[2] for o in row.run.overrides if _override_key(o) in CONFIG_VALUED_KEYS]
+    return list(dict.fromkeys(paths))
+
+
+def missing_configs(spec: TableSpec, root: str | Path = REPO_ROOT) -> list[str]:
+    """The config paths a spec names that do not exist (yet) under the repo root."""
+    return [p for p in referenced_configs(spec) if not (Path(root) / p).is_file()]
+
+
+def check_configs(spec: TableSpec, root: str | Path = REPO_ROOT) -> None:
+    """Raise a ReproError naming the spec file and every missing config."""
+    missing = missing_configs(spec, root)
+    if missing:
+        raise ReproError(f"{spec.path.name}: config(s) not found: {', '.join(missing)}")

@@ -1,0 +1,74 @@
+"""Planning a table (dedup, dependencies, determinism) and running it locally, on a small spec of fast runs."""
+import json
+
+import pytest
+import yaml
+
+from conftest import FAST
+from repro.launch import run_local, train_command
+from repro.plan import plan
+from repro.store import read_record
+from repro.summary import table_text
+from repro.tables.spec import load_spec
+
+TEACHER = FAST + ['train_cfg.max_epochs=1']
+DISTILLED = [o for o in TEACHER] + ['teacher.config=configs/detectors/gfl_r50.py', f'+teacher.overrides={TEACHER!r}']
+
+
+def spec_file(tmp_path, rows):
+    data = dict(version=1, paper='crosskd', number='99', title='A test table', description='Fast runs.',
+                metrics=['AP', 'AP50'], rows=rows)
+    path = tmp_path / 'crosskd_table99.yaml'
+    path.write_text(yaml.safe_dump(data))
+    return load_spec(path)
+
+
+def row(id_, role, config, overrides, ap=None):
+    return dict(id=id_, label=id_.upper(), role=role, run=dict(config=config, overrides=overrides),
+                published=dict(AP=ap, AP50=None))
+
+
+@pytest.fixture
+def spec(tmp_path):
+    return spec_file(tmp_path, [
+        row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', TEACHER, 40.2),
+        row('crosskd', 'distilled', 'configs/methods/crosskd_gfl.py', DISTILLED, 38.7),
+        row('again', 'distilled', 'configs/methods/crosskd_gfl.py', DISTILLED),  # the same run as 'crosskd'
+    ])
+
+
+def test_plan_dedupes_orders_teachers_first_and_is_deterministic(spec):
+    runs = plan(spec, 'tiny')
+    assert [r.role for r in runs] == ['teacher', 'distilled']
+    teacher, student = runs
+    assert teacher.rows == ['crosskd:table99/teacher']
+    assert student.rows == ['crosskd:table99/crosskd', 'crosskd:table99/again'] and student.needs == teacher.key
+    again = plan(spec, 'tiny')
+    assert [(r.key, r.rows, r.needs) for r in again] == [(r.key, r.rows, r.needs) for r in runs]
+    seeded = plan(spec, 'tiny', seeds=2)
+    assert len(seeded) == 4 and len({r.key for r in seeded}) == 4  # each row twice; the teacher's seed-0 run shared
+    assert {r.seed for r in seeded if r.role == 'distilled'} == {0, 1}
+
+
+def test_train_command_names_the_run_exactly(spec):
+    _, student = plan(spec, 'tiny')
+    cmd = train_command(student, 'tiny', None, 'disabled')
+    assert cmd[1:4] == ['-m', 'repro.train', 'configs/methods/crosskd_gfl.py']
+    assert '--row=crosskd:table99/again' in cmd and cmd[cmd.index('--work-dir') + 1] == str(student.work_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_local_launch_trains_the_teacher_first_and_records_rows(spec, jobs, tmp_path, monkeypatch):
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / f'work-{jobs}'))
+    runs = plan(spec, 'tiny')
+    outcome = run_local(runs, 'tiny', jobs=jobs, wandb='disabled')
+    assert list(outcome.values()) == ['done', 'done']
+    teacher, student = (read_record(r.work_dir) for r in runs)
+    assert teacher['rows'] == ['crosskd:table99/teacher'] and teacher['role'] == 'teacher'
+    assert student['rows'] == ['crosskd:table99/crosskd', 'crosskd:table99/again']
+    assert student['started'] >= teacher['started']  # the distilled run waited for its teacher
+    text = table_text(spec, runs, 'tiny')
+    assert f"40.2 | {teacher['metrics']['AP']:.1f}" in text and '— | -' not in text.splitlines()[2]
+    assert run_local(plan(spec, 'tiny'), 'tiny', jobs=jobs) == {r.key: 'done' for r in runs}  # nothing retrained
+    assert json.loads((runs[1].work_dir / 'result.json').read_text())['wall_time_s'] == student['wall_time_s']

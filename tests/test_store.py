@@ -1,0 +1,59 @@
+"""The results store: per-run locks, statuses, and what a killed run leaves for the next attempt."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FAST, PYTHON, REPO
+from repro.store import RESULT_FILE, RunBusy, claim, merge_rows, running_record, status, write_record
+from repro.train import train
+
+GFL = 'configs/detectors/gfl_r50.py'
+
+
+def test_statuses_and_a_second_claim_is_refused(tmp_path):
+    assert status(tmp_path, 'k') == 'pending'
+    with claim(tmp_path):
+        assert status(tmp_path, 'k') == 'running'
+        with pytest.raises(RunBusy, match='being trained by another process'):
+            with claim(tmp_path):
+                pass
+        write_record(tmp_path, running_record({'run_key': 'k'}))
+        assert status(tmp_path, 'k') == 'running'
+    assert status(tmp_path, 'k') == 'interrupted'  # a 'running' record nobody holds: its process died
+    write_record(tmp_path, {'run_key': 'k', 'status': 'done'})
+    assert status(tmp_path, 'k') == 'done'
+    with pytest.raises(Exception, match='holds a different run'):
+        status(tmp_path, 'other')
+
+
+def test_rows_merge_in_first_seen_order():
+    assert merge_rows({'rows': ['a/1', 'b/2']}, ['b/2', 'c/3']) == ['a/1', 'b/2', 'c/3']
+    assert merge_rows(None, ['x']) == ['x']
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_and_loses_nothing(tmp_path):
+    """SIGKILL a training process after its first epoch's checkpoint; the rerun resumes it once, to the end."""
+    args = FAST + ['train_cfg.max_epochs=3']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    proc = subprocess.Popen([PYTHON, '-m', 'repro.train', GFL, *args, '--profile', 'tiny', '--work-dir',
+                             str(tmp_path)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (tmp_path / 'epoch_1.pth').exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, 'the run ended before it could be killed'
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    record = json.loads((tmp_path / RESULT_FILE).read_text())
+    assert record['status'] == 'running' and status(tmp_path, record['run_key']) == 'interrupted'
+    result = train(REPO / GFL, args, profile='tiny', work_dir=tmp_path, rows=['crosskd:table1/student'])
+    assert result['status'] == 'done' and result['rows'] == ['crosskd:table1/student']
+    logs = '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))
+    assert 'resumed epoch: 1' in logs or 'resumed epoch: 2' in logs
+    assert sorted(p.name for p in tmp_path.glob('epoch_*.pth'))[-1] == 'epoch_3.pth'
+    assert json.loads((tmp_path / RESULT_FILE).read_text()) == json.loads(json.dumps(result, default=str))

@@ -1,0 +1,83 @@
+"""W&B tracking: offline runs hold what was logged (read back from the .wandb file), modes, fallback."""
+import json
+from pathlib import Path
+import os
+
+import pytest
+
+from conftest import FAST
+from repro.errors import ReproError
+from repro.profiles import CONFIG_DIR
+from repro.tracking import wandb_mode
+from repro.train import train
+
+from wandb.proto import wandb_internal_pb2
+
+BLOCK = 32768
+
+
+def wandb_records(path):
+    """The protobuf Records of an offline run's .wandb file (a LevelDB-style log after a 7-byte header)."""
+    data = Path(path).read_bytes()
+    assert data[:4] == b':W&B'
+    pos, pending = 7, b''
+    while pos + 7 <= len(data):
+        left = BLOCK - pos % BLOCK
+        if left < 7:
+            pos += left
+            continue
+        length, kind = int.from_bytes(data[pos + 4:pos + 6], 'little'), data[pos + 6]
+        chunk = data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind == 1:
+            yield chunk
+        elif kind == 2:
+            pending = chunk
+        elif kind == 3:
+            pending += chunk
+        elif kind == 4:
+            yield pending + chunk
+        elif kind == 0:
+            pos += BLOCK - pos % BLOCK if pos % BLOCK else 0
+
+
+def read_offline_run(path):
+    out = {'history': [], 'run': None}
+    for raw in wandb_records(path):
+        rec = wandb_internal_pb2.Record()
+        rec.ParseFromString(raw)
+        kind = rec.WhichOneof('record_type')
+        if kind == 'history':
+            out['history'].append({i.key or '/'.join(i.nested_key): json.loads(i.value_json) for i in rec.history.item})
+        elif kind == 'run':
+            out['run'] = rec.run
+    return out
+
+
+def test_modes_and_fallback(monkeypatch, capsys):
+    assert wandb_mode('disabled') == 'disabled' and wandb_mode('offline') == 'offline'
+    with pytest.raises(ReproError, match="unknown W&B mode 'cloud'"):
+        wandb_mode('cloud')
+    monkeypatch.setattr('repro.tracking._reachable', lambda *a, **k: False)
+    with pytest.warns(UserWarning, match='cannot be reached'):
+        assert wandb_mode('online') == 'offline'
+    assert 'logs offline' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_offline_run_logs_losses_lr_and_its_identity(tmp_path, monkeypatch):
+    monkeypatch.setenv('WANDB_API_KEY', 'k' * 40)  # a key in the environment must never land in the work dir
+    result = train(CONFIG_DIR / 'detectors/gfl_r50.py', FAST + ['train_cfg.max_epochs=1'], profile='tiny',
+                   work_dir=tmp_path, rows=['crosskd:table6/r18'], role='student', wandb='offline')
+    files = list(tmp_path.glob('wandb/offline-run-*/run-*.wandb'))
+    assert len(files) == 1
+    run = read_offline_run(files[0])
+    meta = run['run']
+    assert meta.run_id == result['run_key'] and meta.project == os.environ.get('REPRO_WANDB_PROJECT', 'repro')
+    assert meta.run_group == 'crosskd:table6' and meta.job_type == 'student'
+    assert {'tiny', 'gfl_r50', 'GFL'} <= set(meta.tags)
+    losses = [h['loss'] for h in run['history'] if 'loss' in h]
+    assert len(losses) == 4 and all(v > 0 for v in losses)  # 4 iterations, logged every one
+    assert any('lr' in h for h in run['history'])
+    leaked = [p for p in tmp_path.rglob('*') if p.is_file() and b'k' * 40 in p.read_bytes()]
+    assert not leaked
