@@ -8,5 +8,7 @@ setup:
 demo: setup
 	$(PY) -m repro.demo
 
+# One pytest worker per core, one torch thread each: the tests' small tensors gain nothing from intra-op threads,
+# and two workers keep both cores busy through the single-threaded parts (config loading, data, evaluation).
 test: setup
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n auto

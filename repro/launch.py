@@ -1,4 +1,5 @@
-"""Run a plan on this machine: in this process one run after another, or as N parallel `repro.train` processes.
+"""Run a plan: locally (in this process one run after another, or N parallel `repro.train` processes), each run
+under torchrun, or each run as a submitit job on Slurm.
 
 A run starts once the teacher run it needs is done; a run whose teacher failed is skipped. Finished runs are not
 retrained (their records say so), interrupted ones resume from their last checkpoint, and a run another process is
@@ -58,16 +59,46 @@ def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str
         return 'failed'
 
 
+def train_args(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None) -> list[str]:
+    """The `repro.train` arguments of one planned run."""
+    args = [run.config, *run.overrides, '--profile', profile, '--seed', str(run.seed), '--work-dir',
+            str(run.work_dir), '--role', run.role, *(f'--row={row}' for row in run.rows)]
+    if data_root:
+        args += ['--data-root', data_root]
+    if wandb:
+        args += ['--wandb', wandb]
+    return args
+
+
 def train_command(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None) -> list[str]:
     """The `python -m repro.train` command line of one planned run."""
-    cmd = [sys.executable, '-m', 'repro.train', run.config, *run.overrides, '--profile', profile,
-           '--seed', str(run.seed), '--work-dir', str(run.work_dir), '--role', run.role]
-    cmd += [f'--row={row}' for row in run.rows]
-    if data_root:
-        cmd += ['--data-root', data_root]
-    if wandb:
-        cmd += ['--wandb', wandb]
-    return cmd
+    return [sys.executable, '-m', 'repro.train', *train_args(run, profile, data_root, wandb)]
+
+
+def torchrun_command(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None, gpus: int,
+                     nnodes: int = 1, node_rank: int = 0, master_addr: str = '127.0.0.1',
+                     master_port: int = 29500) -> list[str]:
+    """torchrun (`python -m torch.distributed.run`) of `repro.train` with mmengine's `pytorch` launcher."""
+    return [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={gpus}', f'--nnodes={nnodes}',
+            f'--node_rank={node_rank}', f'--master_addr={master_addr}', f'--master_port={master_port}',
+            '-m', 'repro.train', *train_args(run, profile, data_root, wandb), '--launcher', 'pytorch']
+
+
+def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = None, wandb: str | None = None,
+                 **dist) -> dict[str, str]:
+    """Each run in turn under torchrun (dist: gpus, nnodes, node_rank, master_addr, master_port)."""
+    outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
+    for run in runs:
+        if run.key in outcome:
+            continue
+        if run.needs and outcome.get(run.needs, 'done') != 'done':
+            outcome[run.key] = 'skipped'
+            continue
+        print(f'{run.name} ({run.role}, {run.key}): torchrun x{dist.get("gpus", 1)}', flush=True)
+        proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT)
+        record = read_record(run.work_dir) or {}
+        outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
+    return outcome
 
 
 def _run_parallel(todo: list[PlannedRun], outcome: dict[str, str], profile: str, data_root: str | None,

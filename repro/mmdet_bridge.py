@@ -7,6 +7,8 @@ key on every machine.
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import difflib
 import hashlib
 import json
@@ -44,15 +46,23 @@ class Compiled:
 
 def load_config(path: str | Path):
     """Read an mmengine config file. Config files are Python and run as code: only pass trusted files."""
-    from mmengine.config import Config
     path = Path(path)
     if not path.is_file():
         examples = sorted(str(p.relative_to(CONFIG_DIR.parent)) for p in CONFIG_DIR.glob('*/*.py')
                           if p.parent.name not in ('profiles', 'datasets'))
         hint = ', '.join(examples[:4])
         raise ReproError(f'config not found: {path}; pass a file under configs/ (for example {hint})')
+    stat = path.resolve().stat()
+    return copy.deepcopy(_read_config(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _read_config(path: str, mtime_ns: int, size: int):
+    """Config.fromfile, once per file version: resolving mmdet:: bases costs about a second, and planning a table
+    compiles the same teacher and profile configs again and again. Callers get deep copies."""
+    from mmengine.config import Config
     try:
-        return Config.fromfile(str(path))
+        return Config.fromfile(path)
     except Exception as err:  # a config is user code: any error in it is the user's to fix
         raise ReproError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
 

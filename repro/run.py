@@ -30,10 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')
     parser.add_argument('--rerun', metavar='ROW|all', action='append', default=[],
                         help='train these rows again from scratch (the old work dir is kept beside, renamed)')
-    parser.add_argument('--launcher', choices=('local',), default='local',
-                        help='local: this machine (torchrun and Slurm launchers are not written yet)')
+    parser.add_argument('--launcher', choices=('local', 'torchrun', 'slurm'), default='local',
+                        help='local: this machine; torchrun: each run on --gpus processes; slurm: submitit jobs')
     parser.add_argument('--jobs', type=int, default=1, help='local: parallel training processes (default 1: '
                         'one run after another in this process)')
+    dist = parser.add_argument_group('torchrun')
+    dist.add_argument('--gpus', type=int, default=1, help='processes per node (torchrun --nproc_per_node)')
+    dist.add_argument('--nnodes', type=int, default=1)
+    dist.add_argument('--node-rank', type=int, default=0)
+    dist.add_argument('--master-addr', default='127.0.0.1')
+    dist.add_argument('--master-port', type=int, default=29500)
+    slurm = parser.add_argument_group('slurm (submitit)')
+    slurm.add_argument('--partition')
+    slurm.add_argument('--gpus-per-node', type=int, default=8)
+    slurm.add_argument('--nodes', type=int, default=1)
+    slurm.add_argument('--time', type=int, default=60 * 24, metavar='MINUTES', help='time limit per job')
+    slurm.add_argument('--array-parallelism', type=int, default=16, help='jobs of one wave running at once')
+    slurm.add_argument('--slurm-arg', action='append', default=[], metavar='KEY=VALUE',
+                       help='passed to sbatch as --KEY=VALUE (e.g. account=lab, qos=high); repeatable')
+    slurm.add_argument('--submitit-cluster', choices=('slurm', 'local'), help=argparse.SUPPRESS)  # tests: local
     parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
     return parser
@@ -62,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_table(spec, args) -> None:
-    from repro.launch import move_aside, run_local
+    from repro.launch import move_aside
     from repro.plan import plan
     from repro.summary import table_text
     check_configs(spec)
@@ -81,13 +96,27 @@ def run_table(spec, args) -> None:
             moved = move_aside(run)
             if moved:
                 print(f'{run.name}: retraining; the earlier run is kept in {moved}')
-    outcome = run_local(runs, profile, args.data_root, args.jobs, args.wandb)
+    outcome = launch(runs, profile, args)
     print()
     print(table_text(spec, runs, profile))
     failed = [k for k, v in outcome.items() if v != 'done']
     if failed:
         raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "
                          'result.json says why; rerun the same command to resume them')
+
+
+def launch(runs, profile: str, args) -> dict[str, str]:
+    from repro.launch import run_local, run_torchrun
+    if args.launcher == 'torchrun':
+        return run_torchrun(runs, profile, args.data_root, args.wandb, gpus=args.gpus, nnodes=args.nnodes,
+                            node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
+    if args.launcher == 'slurm':
+        from repro.slurm import default_folder, run_slurm, slurm_executor
+        executor = slurm_executor(default_folder(), args.submitit_cluster, args.partition, args.gpus_per_node,
+                                  args.nodes, args.time, args.array_parallelism, args.slurm_arg)
+        distributed = args.gpus_per_node * args.nodes > 1
+        return run_slurm(runs, profile, executor, args.data_root, args.wandb, distributed)
+    return run_local(runs, profile, args.data_root, args.jobs, args.wandb)
 
 
 def plan_text(spec, runs, profile: str) -> str:

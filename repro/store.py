@@ -69,15 +69,19 @@ def status(work_dir: str | Path, run_key: str) -> str:
 
 
 @contextmanager
-def claim(work_dir: str | Path):
-    """Hold the run's lock for the block; RunBusy if another process holds it."""
+def claim(work_dir: str | Path, wait: bool = False):
+    """Hold the run's lock for the block. If another process holds it: RunBusy, or with `wait` block until it is
+    released (the caller then finds that process's record, usually 'done')."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     with open(work_dir / LOCK_FILE, 'a') as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
-            raise RunBusy(f'{work_dir} is being trained by another process; wait for it or stop it') from err
+            if not wait:
+                raise RunBusy(f'{work_dir} is being trained by another process; wait for it or stop it') from err
+            print(f'waiting for another process that trains {work_dir} ...', flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:

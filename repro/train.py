@@ -13,6 +13,7 @@ from pathlib import Path
 from mmengine.hooks import Hook
 
 from repro.cli import run_cli
+from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
 from repro.provenance import provenance
@@ -53,14 +54,17 @@ def run_metrics(metrics: dict) -> dict[str, float]:
 
 def train(config: str | Path, overrides: list[str] | None = None, profile: str | None = None,
           data_root: str | None = None, seed: int = 0, work_dir: str | Path | None = None,
-          rows: list[str] = (), role: str | None = None, wandb: str | None = None) -> dict:
+          rows: list[str] = (), role: str | None = None, wandb: str | None = None, launcher: str = 'none',
+          wait: bool = False) -> dict:
     """Train and evaluate one run; returns its record (repro.store), also written to result.json.
 
     rows: the table rows ('crosskd:table1/i3') that asked for this run, kept in its record.
     wandb: 'offline' (default), 'online' or 'disabled' (repro.tracking).
+    launcher: mmengine's launcher; 'pytorch' under torchrun or Slurm tasks, where rank 0 alone keeps the record.
+    wait: if another process is training this run, wait for it instead of failing (a shared teacher).
     """
     from repro.mmdet_bridge import compile_config
-    from repro.store import claim, merge_rows, read_record, status, write_record
+    from repro.store import claim, read_record, status
 
     profile = profile or default_profile(data_root)
     compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed)
@@ -70,30 +74,44 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
         return _already_done(work_dir, rows, name)
     teacher = compiled.teacher
     if teacher and compiled.teacher_trained_here and status(teacher_dir(compiled), teacher.run_key) != 'done':
+        if launcher != 'none':  # every rank would have to join: repro.run's plan trains the teacher run first
+            raise ReproError(f'{name}: its teacher run {teacher.config.name} ({teacher.run_key}) is not trained; '
+                             'run it first (python -m repro.run does) or pass teacher.checkpoint=PATH')
         print(f'{name}: training its teacher {teacher.config.name} first')
         train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root,
-              work_dir=teacher_dir(compiled), role='teacher', wandb=wandb)
-    with claim(work_dir):
+              work_dir=teacher_dir(compiled), role='teacher', wandb=wandb, wait=True)
+    compiled.cfg.launcher = launcher
+    if launcher != 'none' and int(os.environ.get('RANK', '0')) > 0:  # rank 0 keeps the record and the lock
+        return {'run_key': compiled.run_key, 'status': 'done', 'metrics': _run(compiled, work_dir, rows, role, wandb)}
+    with claim(work_dir, wait):
         record = read_record(work_dir)
-        if record and record.get('status') == 'done':  # finished by another process while we waited
-            return _already_done(work_dir, rows, name)
-        base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile,
-                'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
-                'rows': merge_rows(record, list(rows)),
-                'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z')}
-        before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
-        write_record(work_dir, running_record(base))
-        start = time.time()
-        try:
-            metrics = _run(compiled, work_dir, rows, role, wandb)
-        except BaseException as err:  # Ctrl-C included: the record says why, the next attempt resumes
-            write_record(work_dir, {**base, 'status': 'failed', 'reason': f'{type(err).__name__}: {err}'[:2000],
-                                    'wall_time_s': round(before + time.time() - start, 1)})
-            raise
-        result = {**base, 'status': 'done', 'metrics': metrics,
-                  'wall_time_s': round(before + time.time() - start, 1), **provenance()}
-        write_record(work_dir, result)
-    print(f'{name}: AP {metrics.get("AP")} ({result["wall_time_s"]:.0f} s) -> {work_dir / RESULT_FILE}')
+        if not (record and record.get('status') == 'done'):  # else another process finished it while we waited
+            result = _train_claimed(compiled, config, overrides, profile, seed, work_dir, rows, role, wandb, record)
+    if record and record.get('status') == 'done':
+        return _already_done(work_dir, rows, name)
+    print(f'{name}: AP {result["metrics"].get("AP")} ({result["wall_time_s"]:.0f} s) -> {work_dir / RESULT_FILE}')
+    return result
+
+
+def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, rows, role, wandb, record) -> dict:
+    """Train a run whose lock this process holds, keeping its record up to date (running, failed, done)."""
+    from repro.store import merge_rows, write_record
+    base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile,
+            'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
+            'rows': merge_rows(record, list(rows)),
+            'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+    before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
+    write_record(work_dir, running_record(base))
+    start = time.time()
+    try:
+        metrics = _run(compiled, work_dir, rows, role, wandb)
+    except BaseException as err:  # Ctrl-C included: the record says why, the next attempt resumes
+        write_record(work_dir, {**base, 'status': 'failed', 'reason': f'{type(err).__name__}: {err}'[:2000],
+                                'wall_time_s': round(before + time.time() - start, 1)})
+        raise
+    result = {**base, 'status': 'done', 'metrics': metrics,
+              'wall_time_s': round(before + time.time() - start, 1), **provenance()}
+    write_record(work_dir, result)
     return result
 
 
@@ -101,7 +119,7 @@ def _already_done(work_dir: Path, rows: list[str], name: str) -> dict:
     from repro.store import claim, merge_rows, read_record, write_record
     record = read_record(work_dir)
     if rows and set(rows) - set(record.get('rows', [])):
-        with claim(work_dir):
+        with claim(work_dir, wait=True):
             record = {**read_record(work_dir), 'rows': merge_rows(read_record(work_dir), list(rows))}
             write_record(work_dir, record)
     print(f'{name}: already done in {work_dir}, AP {record["metrics"].get("AP")}')
@@ -123,6 +141,8 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     from mmengine.utils import import_modules_from_strings
     if cfg.get('custom_imports'):  # Config.fromfile honours it, Runner.from_cfg does not
         import_modules_from_strings(**cfg.custom_imports)
+    if _init_cpu_distributed(cfg.launcher):  # DDP of a CPU model takes no device ids (mmengine passes LOCAL_RANK)
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     runner = Runner.from_cfg(cfg)
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
@@ -130,7 +150,8 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
         runner.train()
         if recorder.metrics is None:  # a schedule whose last epoch did not evaluate
             recorder.metrics = runner.val_loop.run()
-        save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
+        if int(os.environ.get('RANK', '0')) == 0:
+            save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
     finally:
         runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
     return run_metrics(recorder.metrics)
@@ -150,6 +171,19 @@ def save_weights(model, path: Path, run_key: str) -> None:
     buffer = io.BytesIO()
     torch.save({'state_dict': state, 'meta': {'run_key': run_key}}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def _init_cpu_distributed(launcher: str) -> bool:
+    """torchrun on CPUs: mmengine's pytorch launcher calls torch.cuda.set_device, which a CPU build lacks, so the
+    gloo process group is set up here (from torchrun's env vars) and mmengine finds it initialised. Returns
+    whether this is a CPU distributed run."""
+    import torch
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return False
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    return True
 
 
 class _MetricsRecorder(Hook):
@@ -175,9 +209,11 @@ def main(argv: list[str] | None = None) -> None:
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
     parser.add_argument('--row', action='append', default=[], help='table row this run serves (repro.run sets it)')
     parser.add_argument('--role', choices=('teacher', 'student', 'distilled'), help='W&B job type')
+    parser.add_argument('--launcher', choices=('none', 'pytorch'), default='none',
+                        help="'pytorch' under torchrun: mmengine initialises torch.distributed from its env vars")
     args = parser.parse_args(argv)
     train(args.config, args.overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
-          role=args.role, wandb=args.wandb)
+          role=args.role, wandb=args.wandb, launcher=args.launcher)
 
 
 if __name__ == '__main__':

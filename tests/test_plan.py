@@ -72,3 +72,47 @@ def test_local_launch_trains_the_teacher_first_and_records_rows(spec, jobs, tmp_
     assert f"40.2 | {teacher['metrics']['AP']:.1f}" in text and '— | -' not in text.splitlines()[2]
     assert run_local(plan(spec, 'tiny'), 'tiny', jobs=jobs) == {r.key: 'done' for r in runs}  # nothing retrained
     assert json.loads((runs[1].work_dir / 'result.json').read_text())['wall_time_s'] == student['wall_time_s']
+
+
+@pytest.fixture
+def one_run(tmp_path):
+    return spec_file(tmp_path, [row('student', 'student', 'configs/detectors/gfl_r50.py', TEACHER)])
+
+
+@pytest.mark.slow
+def test_torchrun_trains_a_run_on_two_cpu_processes(one_run, tmp_path, monkeypatch):
+    from repro.launch import run_torchrun
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    runs = plan(one_run, 'tiny')
+    assert run_torchrun(runs, 'tiny', wandb='disabled', gpus=2, master_port=29517) == {runs[0].key: 'done'}
+    record = read_record(runs[0].work_dir)
+    assert record['status'] == 'done' and record['rows'] == ['crosskd:table99/student']
+    logs = '\n'.join(p.read_text() for p in runs[0].work_dir.glob('*/*.log'))
+    assert 'world_size: 2' in logs or "'world_size': 2" in logs or 'Distributed launcher: pytorch' in logs
+
+
+@pytest.mark.slow
+def test_slurm_launcher_runs_jobs_with_submitits_local_executor(spec, tmp_path, monkeypatch):
+    from repro.slurm import run_slurm, slurm_executor
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    runs = plan(spec, 'tiny')
+    executor = slurm_executor(tmp_path / 'jobs', cluster='local', gpus_per_node=0, time_min=20,
+                              slurm_args=['account=lab'])
+    outcome = run_slurm(runs, 'tiny', executor, wandb='disabled')
+    assert outcome == {r.key: 'done' for r in runs}  # two waves: the teacher, then the distilled run
+    teacher, student = (read_record(r.work_dir) for r in runs)
+    assert student['started'] >= teacher['started']
+    assert len(list((tmp_path / 'jobs').glob('*/*_submitted.pkl'))) == 2
+
+
+def test_dry_run_of_the_coco_profile_needs_no_coco(tmp_path):
+    import subprocess
+    from conftest import PYTHON, REPO
+    env = {**__import__('os').environ, 'REPRO_COCO_ROOT': str(tmp_path / 'no-coco-here')}
+    proc = subprocess.run([PYTHON, '-m', 'repro.run', 'pgd:table6a', '--dry-run', '--profile', 'coco'], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith('pgd:table6a: ') and 'runs under the coco profile' in lines[0]
+    assert 'GPU-hours' in lines[-1] and 'to train' in lines[-1]
+    assert not (tmp_path / 'no-coco-here').exists()  # nothing was written

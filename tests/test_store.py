@@ -57,3 +57,22 @@ def test_a_killed_run_resumes_and_loses_nothing(tmp_path):
     assert 'resumed epoch: 1' in logs or 'resumed epoch: 2' in logs
     assert sorted(p.name for p in tmp_path.glob('epoch_*.pth'))[-1] == 'epoch_3.pth'
     assert json.loads((tmp_path / RESULT_FILE).read_text()) == json.loads(json.dumps(result, default=str))
+
+
+def test_a_waiting_claim_gets_the_lock_once_the_holder_lets_go(tmp_path):
+    import threading
+    held = threading.Event()
+
+    def holder():
+        with claim(tmp_path):
+            held.set()
+            time.sleep(1.0)
+            write_record(tmp_path, {'run_key': 'k', 'status': 'done'})
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait()
+    start = time.time()
+    with claim(tmp_path, wait=True):
+        assert time.time() - start > 0.5 and status(tmp_path, 'k') == 'done'
+    thread.join()
