@@ -52,7 +52,9 @@ def run_slurm(runs: list[PlannedRun], profile: str, executor: submitit.AutoExecu
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
     pending = [r for r in runs if r.key not in outcome]
     while pending:
-        ready = [r for r in pending if not r.needs or outcome.get(r.needs, 'done') == 'done']
+        waiting_for = {r.key for r in pending}  # a run whose teacher run is still pending waits for a later wave
+        ready = [r for r in pending if not r.needs or (r.needs not in waiting_for and
+                                                       outcome.get(r.needs, 'done') == 'done')]
         blocked = [r for r in pending if r.needs and outcome.get(r.needs) in ('failed', 'skipped')]
         for run in blocked:
             outcome[run.key] = 'skipped'

@@ -100,6 +100,9 @@ def test_slurm_launcher_runs_jobs_with_submitits_local_executor(spec, tmp_path, 
                               slurm_args=['account=lab'])
     outcome = run_slurm(runs, 'tiny', executor, wandb='disabled')
     assert outcome == {r.key: 'done' for r in runs}  # two waves: the teacher, then the distilled run
+    submitted = sorted((tmp_path / 'jobs').glob('*/*_submitted.pkl'), key=lambda p: p.stat().st_mtime)
+    teacher_done = (runs[0].work_dir / 'result.json').stat().st_mtime
+    assert submitted[-1].stat().st_mtime >= teacher_done  # the distilled job was submitted after its teacher ended
     teacher, student = (read_record(r.work_dir) for r in runs)
     assert student['started'] >= teacher['started']
     assert len(list((tmp_path / 'jobs').glob('*/*_submitted.pkl'))) == 2
