@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import ReproError
+from repro.store import WEIGHTS_FILE
 from repro.profiles import CONFIG_DIR, check_coco_root, check_dataset_root, coco_root, dataset_root, profile_file
 
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
-WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights, written by repro.train
 SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
                  ('test_dataloader', 'test_evaluator'))
 

@@ -19,8 +19,9 @@ from repro.errors import ReproError
 from repro.io import atomic_write_json
 
 RESULT_FILE = 'result.json'
+WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights (a distiller's: the plain student's)
 LOCK_FILE = '.lock'
-STATUSES = ('pending', 'running', 'interrupted', 'failed', 'done')
+STATUSES = ('pending', 'running', 'interrupted', 'failed', 'stale', 'done')
 
 
 class RunBusy(ReproError):
@@ -55,9 +56,15 @@ def is_locked(work_dir: str | Path) -> bool:
     return False
 
 
+def finished(work_dir: str | Path, record: dict | None) -> bool:
+    """A 'done' record whose weights are there (runs of harness versions before weights.pth was written are not)."""
+    return bool(record) and record.get('status') == 'done' and (Path(work_dir) / WEIGHTS_FILE).exists()
+
+
 def status(work_dir: str | Path, run_key: str) -> str:
-    """'done', 'running' (locked by a live process), 'failed', 'interrupted' (a dead process's 'running' record)
-    or 'pending' (no record). A record of another run key in this work dir is an error."""
+    """'done', 'running' (locked by a live process), 'failed', 'interrupted' (a dead process's 'running' record),
+    'stale' (done, but without its weights.pth: retrained) or 'pending' (no record). A record of another run key
+    in this work dir is an error."""
     record = read_record(work_dir)
     if record is None:
         return 'running' if is_locked(work_dir) else 'pending'
@@ -65,6 +72,8 @@ def status(work_dir: str | Path, run_key: str) -> str:
         raise ReproError(f'{work_dir} holds a different run ({record.get("run_key")}); pass another --work-dir')
     if record.get('status') == 'running':
         return 'running' if is_locked(work_dir) else 'interrupted'
+    if record.get('status') == 'done' and not finished(work_dir, record):
+        return 'stale'
     return record.get('status', 'failed')
 
 

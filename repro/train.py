@@ -64,7 +64,7 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     wait: if another process is training this run, wait for it instead of failing (a shared teacher).
     """
     from repro.mmdet_bridge import compile_config
-    from repro.store import claim, read_record, status
+    from repro.store import claim, finished, read_record, status
 
     profile = profile or default_profile(data_root)
     compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed)
@@ -85,9 +85,9 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
         return {'run_key': compiled.run_key, 'status': 'done', 'metrics': _run(compiled, work_dir, rows, role, wandb)}
     with claim(work_dir, wait):
         record = read_record(work_dir)
-        if not (record and record.get('status') == 'done'):  # else another process finished it while we waited
+        if not finished(work_dir, record):  # else another process finished it while we waited
             result = _train_claimed(compiled, config, overrides, profile, seed, work_dir, rows, role, wandb, record)
-    if record and record.get('status') == 'done':
+    if finished(work_dir, record):
         return _already_done(work_dir, rows, name)
     print(f'{name}: AP {result["metrics"].get("AP")} ({result["wall_time_s"]:.0f} s) -> {work_dir / RESULT_FILE}')
     return result

@@ -26,6 +26,8 @@ def test_statuses_and_a_second_claim_is_refused(tmp_path):
         assert status(tmp_path, 'k') == 'running'
     assert status(tmp_path, 'k') == 'interrupted'  # a 'running' record nobody holds: its process died
     write_record(tmp_path, {'run_key': 'k', 'status': 'done'})
+    assert status(tmp_path, 'k') == 'stale'  # done, but no weights.pth (an older harness's run): retrained
+    (tmp_path / 'weights.pth').write_bytes(b'')
     assert status(tmp_path, 'k') == 'done'
     with pytest.raises(Exception, match='holds a different run'):
         status(tmp_path, 'other')
@@ -68,6 +70,7 @@ def test_a_waiting_claim_gets_the_lock_once_the_holder_lets_go(tmp_path):
             held.set()
             time.sleep(1.0)
             write_record(tmp_path, {'run_key': 'k', 'status': 'done'})
+            (tmp_path / 'weights.pth').write_bytes(b'')
 
     thread = threading.Thread(target=holder)
     thread.start()
