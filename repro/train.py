@@ -148,8 +148,6 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     runner.register_hook(recorder, priority='LOWEST')
     try:
         runner.train()
-        if recorder.metrics is None:  # a schedule whose last epoch did not evaluate
-            recorder.metrics = runner.val_loop.run()
         if int(os.environ.get('RANK', '0')) == 0:
             save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
     finally:
@@ -194,6 +192,12 @@ class _MetricsRecorder(Hook):
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
+
+    def after_train(self, runner):
+        """Evaluate once if training did not (a schedule whose last epoch does not validate, or a run resumed from
+        its final checkpoint), here rather than after runner.train(): its after_run closes the W&B run."""
+        if self.metrics is None:
+            runner.val_loop.run()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,3 +81,16 @@ def test_offline_run_logs_losses_lr_and_its_identity(tmp_path, monkeypatch):
     assert any('lr' in h for h in run['history'])
     leaked = [p for p in tmp_path.rglob('*') if p.is_file() and b'k' * 40 in p.read_bytes()]
     assert not leaked
+
+
+@pytest.mark.slow
+def test_a_run_resumed_from_its_final_checkpoint_is_evaluated_and_logged(tmp_path):
+    """Killed after saving its last checkpoint, before its record: the rerun trains nothing, evaluates once (before
+    the Runner closes the W&B run) and records the metrics."""
+    args = FAST + ['train_cfg.max_epochs=1']
+    first = train(CONFIG_DIR / 'detectors/gfl_r50.py', args, profile='tiny', work_dir=tmp_path, wandb='offline')
+    (tmp_path / 'result.json').unlink()
+    (tmp_path / 'weights.pth').unlink()
+    again = train(CONFIG_DIR / 'detectors/gfl_r50.py', args, profile='tiny', work_dir=tmp_path, wandb='offline')
+    assert again['status'] == 'done' and again['metrics'] == first['metrics']
+    assert (tmp_path / 'weights.pth').exists()
