@@ -123,8 +123,9 @@ def plan_text(spec, runs, profile: str) -> str:
     from repro.plan import gpu_hours
     lines = [f'{spec.id}: {len(runs)} runs under the {profile} profile']
     total = 0.0
+    states = {run.key: run.status() for run in runs}  # each record read once
     for run in runs:
-        state = run.status()
+        state = states[run.key]
         hours = gpu_hours(run) if profile == 'coco' else None
         total += hours or 0.0
         needs = f' after {run.needs}' if run.needs else ''
@@ -132,7 +133,7 @@ def plan_text(spec, runs, profile: str) -> str:
         rows = ', '.join(r.rpartition('/')[2] for r in run.rows) or '(teacher of others)'
         lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{needs}{cost}  rows: {rows}')
         lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}".rstrip())
-    done = sum(r.status() == 'done' for r in runs)
+    done = sum(state == 'done' for state in states.values())
     lines.append(f'{done} done, {len(runs) - done} to train' +
                  (f'; about {total:g} GPU-hours on V100-class GPUs (rough, see repro/plan.py)' if profile == 'coco'
                   else ''))
