@@ -3,7 +3,7 @@ under torchrun, or each run as a submitit job on Slurm.
 
 A run starts once the teacher run it needs is done; a run whose teacher failed is skipped. Finished runs are not
 retrained (their records say so), interrupted ones resume from their last checkpoint, and a run another process is
-training is left to it. `rerun` moves a run's work dir aside (nothing is deleted) so it trains from scratch.
+training is waited for (local) or left to it. Progress shows as rich bars (repro.progress). `rerun` moves a run's work dir aside (nothing is deleted) so it trains from scratch.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.plan import PlannedRun
+from repro.progress import Board
 from repro.profiles import REPO_ROOT
 from repro.store import read_record
 
@@ -28,34 +29,100 @@ def move_aside(run: PlannedRun) -> Path | None:
 
 
 def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None, jobs: int = 1,
-              wandb: str | None = None) -> dict[str, str]:
-    """Train every run not done yet; returns run key -> final status ('done', 'failed', 'skipped', 'busy')."""
+              wandb: str | None = None, title: str = 'runs') -> dict[str, str]:
+    """Train every run not done yet; returns run key -> final status ('done', 'failed' or 'skipped').
+
+    jobs=1 trains in this process, one run after another; jobs>1 keeps that many `repro.train` processes busy,
+    each logging to <work dir>.launch.log. A run that another process (another `repro.run` on the same store) is
+    training is waited for, not trained twice; its result counts as ours once it is done.
+    """
+    _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
-    todo = [r for r in runs if r.key not in outcome]
-    if jobs <= 1:
-        for i, run in enumerate(todo, 1):
-            if run.needs and outcome.get(run.needs, 'done') != 'done':
-                outcome[run.key] = 'skipped'
-                print(f'[{i}/{len(todo)}] {run.name}: skipped, its teacher run {run.needs} did not finish')
-                continue
-            print(f'[{i}/{len(todo)}] {run.name} ({run.role}, {run.key}) ...', flush=True)
-            outcome[run.key] = _train_here(run, profile, data_root, wandb)
-        return outcome
-    return _run_parallel(todo, outcome, profile, data_root, jobs, wandb)
+    waiting, active = [r for r in runs if r.key not in outcome], {}
+    with Board(title, runs, len(outcome)) as board:
+        while waiting or active:
+            started = False
+            for run in list(waiting):
+                if len(active) >= jobs:
+                    break
+                ready = _ready(run, outcome, board)
+                if ready is None:
+                    continue
+                waiting.remove(run)
+                if not ready:
+                    continue
+                started = True
+                if jobs == 1:
+                    board.started(run)
+                    result = _train_here(run, profile, data_root, wandb, board)
+                    _settle(run, result, outcome, waiting, board)
+                else:
+                    log = run.work_dir.parent / f'{run.work_dir.name}.launch.log'
+                    log.parent.mkdir(parents=True, exist_ok=True)
+                    board.started(run, f'started, log {log}')
+                    active[run.key] = (run, subprocess.Popen(
+                        train_command(run, profile, data_root, wandb), cwd=REPO_ROOT, stdout=log.open('w'),
+                        stderr=subprocess.STDOUT))
+            for key, (run, proc) in list(active.items()):
+                if proc.poll() is not None:
+                    del active[key]
+                    record = read_record(run.work_dir) or {}
+                    result = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
+                    _settle(run, 'busy' if result == 'failed' and run.status() == 'running' else result,
+                            outcome, waiting, board)
+            if not started:
+                time.sleep(1.0)
+    return outcome
 
 
-def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None) -> str:
+def _check_dependencies(runs: list[PlannedRun]) -> None:
+    keys = {r.key for r in runs}
+    orphans = [r.key for r in runs if r.needs and r.needs not in keys]
+    if orphans:  # cannot happen for repro.plan.plan(), which adds every teacher run
+        raise ReproError(f"runs {', '.join(orphans)} need a teacher run that is not in the plan")
+
+
+def _ready(run: PlannedRun, outcome: dict[str, str], board: Board) -> bool | None:
+    """Whether to start the run now: True; False when it is settled without training (its teacher failed, or
+    another process finished it; recorded in outcome); None to keep it waiting (its teacher run is not finished,
+    or another process is training it)."""
+    if run.needs and run.needs not in outcome:
+        return None
+    if run.needs and outcome[run.needs] != 'done':
+        outcome[run.key] = 'skipped'
+        board.finished(run, 'skipped', note=f'its teacher run {run.needs} did not finish')
+        return False
+    state = run.status()
+    if state == 'running':
+        return None
+    if state == 'done':  # another process trained it meanwhile
+        outcome[run.key] = 'done'
+        board.finished(run, 'done')
+        return False
+    return True
+
+
+def _settle(run: PlannedRun, result: str, outcome: dict[str, str], waiting: list, board: Board) -> None:
+    """Record a run's result; 'busy' (another process claimed it first) puts it back in the queue."""
+    if result == 'busy':
+        board.requeued(run)
+        waiting.append(run)
+        return
+    outcome[run.key] = result
+    board.finished(run, result)
+
+
+def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None, board: Board) -> str:
     from repro.store import RunBusy
     from repro.train import train
     try:
         train(REPO_ROOT / run.config, list(run.overrides), profile, data_root, run.seed, run.work_dir,
-              rows=run.rows, role=run.role, wandb=wandb)
+              rows=run.rows, role=run.role, wandb=wandb, evaluate_from=run.evaluate_from)
         return 'done'
-    except RunBusy as err:
-        print(f'{run.name}: {err}')
+    except RunBusy:
         return 'busy'
     except ReproError as err:  # recorded in the run's result.json; the table goes on without it
-        print(f'{run.name}: failed: {err}')
+        board.print(f'{run.name}: failed: {err}')
         return 'failed'
 
 
@@ -67,6 +134,8 @@ def train_args(run: PlannedRun, profile: str, data_root: str | None, wandb: str 
         args += ['--data-root', data_root]
     if wandb:
         args += ['--wandb', wandb]
+    if run.evaluate_from:
+        args += ['--evaluate-from', run.evaluate_from]
     return args
 
 
@@ -85,52 +154,17 @@ def torchrun_command(run: PlannedRun, profile: str, data_root: str | None, wandb
 
 
 def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = None, wandb: str | None = None,
-                 **dist) -> dict[str, str]:
+                 title: str = 'runs', **dist) -> dict[str, str]:
     """Each run in turn under torchrun (dist: gpus, nnodes, node_rank, master_addr, master_port)."""
+    _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
-    for run in runs:
-        if run.key in outcome:
-            continue
-        if run.needs and outcome.get(run.needs, 'done') != 'done':
-            outcome[run.key] = 'skipped'
-            continue
-        print(f'{run.name} ({run.role}, {run.key}): torchrun x{dist.get("gpus", 1)}', flush=True)
-        proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT)
-        record = read_record(run.work_dir) or {}
-        outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
-    return outcome
-
-
-def _run_parallel(todo: list[PlannedRun], outcome: dict[str, str], profile: str, data_root: str | None,
-                  jobs: int, wandb: str | None) -> dict[str, str]:
-    waiting, active = list(todo), {}
-    while waiting or active:
-        for run in list(waiting):
-            if len(active) >= jobs:
-                break
-            state = outcome.get(run.needs, 'done') if run.needs else 'done'
-            if run.needs and run.needs not in outcome:
-                continue  # its teacher is still training
-            waiting.remove(run)
-            if state != 'done':
-                outcome[run.key] = 'skipped'
-                print(f'{run.name}: skipped, its teacher run {run.needs} did not finish')
-                continue
-            log = run.work_dir.parent / f'{run.work_dir.name}.launch.log'
-            log.parent.mkdir(parents=True, exist_ok=True)
-            print(f'{run.name} ({run.role}, {run.key}): started, log {log}', flush=True)
-            active[run.key] = (run, subprocess.Popen(train_command(run, profile, data_root, wandb), cwd=REPO_ROOT,
-                                                     stdout=log.open('w'), stderr=subprocess.STDOUT))
-        for key, (run, proc) in list(active.items()):
-            if proc.poll() is None:
-                continue
-            del active[key]
+    with Board(title, runs, len(outcome)) as board:
+        for run in runs:
+            if run.key in outcome or not _ready(run, outcome, board):
+                continue  # a run another process is training is left to it
+            board.started(run, f'torchrun x{dist.get("gpus", 1)}')
+            proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT)
             record = read_record(run.work_dir) or {}
-            outcome[key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
-            ap = record.get('metrics', {}).get('AP')
-            print(f'{run.name}: {outcome[key]}' + (f', AP {ap}' if ap is not None else '') +
-                  (f' ({record.get("reason")})' if record.get('reason') else ''), flush=True)
-        if not active and waiting and all(r.needs and r.needs not in outcome for r in waiting):
-            raise ReproError('the plan has runs whose teacher run is not in it')  # cannot happen for plan()
-        time.sleep(0.5)
+            outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
+            board.finished(run, outcome[run.key])
     return outcome

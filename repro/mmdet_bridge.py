@@ -68,8 +68,10 @@ def _read_config(path: str, mtime_ns: int, size: int):
 
 
 def compile_config(config: str | Path, profile: str, overrides: list[str] | None = None,
-                   data_root: str | None = None, seed: int = 0, check_data: bool = True) -> Compiled:
-    """check_data=False compiles a coco-profile run on a machine without the dataset (planning, --dry-run)."""
+                   data_root: str | None = None, seed: int = 0, check_data: bool = True,
+                   evaluate_from: str | None = None) -> Compiled:
+    """check_data=False compiles a coco-profile run on a machine without the dataset (planning, --dry-run).
+    evaluate_from: a checkpoint (path or URL) that the run evaluates instead of training (a zoo teacher's row)."""
     cfg = load_config(config)
     dataset = _apply_dataset(cfg)
     prof = load_config(profile_file(profile))
@@ -100,6 +102,11 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         _set_data_root(cfg, root)
         label = 'coco'
     cfg.randomness = dict(seed=seed, deterministic=False)
+    if evaluate_from:
+        if 'teacher' in cfg:
+            raise ReproError(f'{Path(config).name} is a distillation config: evaluate a checkpoint with the config '
+                             'of its detector (configs/detectors/ or configs/teachers/)')
+        cfg.evaluate_from = evaluate_from  # part of the run's identity: evaluating weights is not training them
     teacher = _attach_teacher(cfg, profile, data_root, check_data) if 'teacher' in cfg else None
     blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(str(root), f'<{label}>')
     compiled = Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile, Path(config), teacher)

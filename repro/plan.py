@@ -3,7 +3,8 @@
 A row's run is its config and overrides compiled under a profile and seed (repro.mmdet_bridge); identical
 resolved configs are one run, whichever tables and rows ask for it. A distillation run whose teacher weights come
 from the teacher's own run in this harness (always in tiny; in coco where mmdet's zoo has no weights) depends on
-that teacher run, which the plan places first.
+that teacher run, which the plan places first. In coco, a teacher row whose detector is in mmdet's zoo is an
+evaluation of the zoo's weights (the papers' teachers are the zoo's), unless the row says `train: true`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from repro.store import status
 from repro.train import default_work_dir, teacher_dir
 
 COCO_TRAIN_IMAGES = 117266  # train2017 images with at least one box (mmdet's filter_empty_gt)
+COCO_VAL_IMAGES = 5000
 # Rough training cost per image on a V100-class GPU (forward + backward, 2 images per GPU), by backbone; a
 # distillation step adds the teacher's forward, about a third of its training cost. For --dry-run estimates only.
 SECONDS_PER_IMAGE = {('ResNet', 18): 0.05, ('ResNet', 34): 0.06, ('ResNet', 50): 0.08, ('ResNet', 101): 0.11,
@@ -37,6 +39,11 @@ class PlannedRun:
     @property
     def name(self) -> str:
         return Path(self.config).stem
+
+    @property
+    def evaluate_from(self) -> str | None:
+        """The checkpoint this run evaluates instead of training (a zoo teacher's row), if any."""
+        return self.compiled.cfg.get('evaluate_from')
 
     def status(self) -> str:
         return status(self.work_dir, self.key)
@@ -62,6 +69,10 @@ def plan(spec, profile: str, seeds: int = 1, data_root: str | None = None,
         for seed in range(seeds):
             compiled = compile_config(REPO_ROOT / row.run.config, profile, list(row.run.overrides),
                                       data_root=data_root, seed=seed, check_data=check_data)
+            zoo = compiled.cfg.get('zoo_checkpoint')
+            if row.role == 'teacher' and profile == 'coco' and zoo and not row.run.train:
+                compiled = compile_config(REPO_ROOT / row.run.config, profile, list(row.run.overrides),
+                                          data_root=data_root, seed=seed, check_data=check_data, evaluate_from=zoo)
             needs = None
             if compiled.teacher and compiled.teacher_trained_here:
                 teacher = compiled.teacher
@@ -81,6 +92,8 @@ def gpu_hours(run: PlannedRun) -> float | None:
     per_image = _per_image(student.backbone)
     if per_image is None:
         return None
+    if run.evaluate_from:  # inference alone, about a third of a training step
+        return round(COCO_VAL_IMAGES * per_image / 3 / 3600, 2)
     if 'teacher' in cfg.model or 'teacher_config' in cfg.model:
         teacher = cfg.model.get('teacher') or cfg.model.teacher_config.model
         teacher_cost = _per_image(teacher.backbone)

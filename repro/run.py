@@ -96,7 +96,7 @@ def run_table(spec, args) -> None:
             moved = move_aside(run)
             if moved:
                 print(f'{run.name}: retraining; the earlier run is kept in {moved}')
-    outcome = launch(runs, profile, args)
+    outcome = launch(runs, profile, args, f'{spec.id} ({profile})')
     print()
     print(table_text(spec, runs, profile))
     failed = [k for k, v in outcome.items() if v != 'done']
@@ -105,18 +105,18 @@ def run_table(spec, args) -> None:
                          'result.json says why; rerun the same command to resume them')
 
 
-def launch(runs, profile: str, args) -> dict[str, str]:
+def launch(runs, profile: str, args, title: str) -> dict[str, str]:
     from repro.launch import run_local, run_torchrun
     if args.launcher == 'torchrun':
-        return run_torchrun(runs, profile, args.data_root, args.wandb, gpus=args.gpus, nnodes=args.nnodes,
+        return run_torchrun(runs, profile, args.data_root, args.wandb, title, gpus=args.gpus, nnodes=args.nnodes,
                             node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
     if args.launcher == 'slurm':
         from repro.slurm import default_folder, run_slurm, slurm_executor
         executor = slurm_executor(default_folder(), args.submitit_cluster, args.partition, args.gpus_per_node,
                                   args.nodes, args.time, args.array_parallelism, args.slurm_arg)
         distributed = args.gpus_per_node * args.nodes > 1
-        return run_slurm(runs, profile, executor, args.data_root, args.wandb, distributed)
-    return run_local(runs, profile, args.data_root, args.jobs, args.wandb)
+        return run_slurm(runs, profile, executor, args.data_root, args.wandb, distributed, title)
+    return run_local(runs, profile, args.data_root, args.jobs, args.wandb, title)
 
 
 def plan_text(spec, runs, profile: str) -> str:
@@ -131,11 +131,15 @@ def plan_text(spec, runs, profile: str) -> str:
         needs = f' after {run.needs}' if run.needs else ''
         cost = f', ~{hours:g} GPU-h' if hours is not None else ''
         rows = ', '.join(r.rpartition('/')[2] for r in run.rows) or '(teacher of others)'
-        lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{needs}{cost}  rows: {rows}')
-        lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}".rstrip())
+        what = ' (evaluates the zoo weights)' if run.evaluate_from else ''
+        lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{what}{needs}{cost}  rows: {rows}')
+        evaluate = f' --evaluate-from {run.evaluate_from}' if run.evaluate_from else ''
+        lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}{evaluate}".rstrip())
     done = sum(state == 'done' for state in states.values())
-    lines.append(f'{done} done, {len(runs) - done} to train' +
-                 (f'; about {total:g} GPU-hours on V100-class GPUs (rough, see repro/plan.py)' if profile == 'coco'
+    evaluations = sum(bool(run.evaluate_from) for run in runs)
+    lines.append(f'{done} done, {len(runs) - done} to run' +
+                 (f' ({evaluations} of the {len(runs)} runs evaluate zoo weights)' if evaluations else '') +
+                 (f'; about {total:.1f} GPU-hours on V100-class GPUs (rough, see repro/plan.py)' if profile == 'coco'
                   else ''))
     return '\n'.join(lines)
 

@@ -48,37 +48,43 @@ def slurm_executor(folder: Path, cluster: str | None = None, partition: str | No
 
 
 def run_slurm(runs: list[PlannedRun], profile: str, executor: submitit.AutoExecutor, data_root: str | None = None,
-              wandb: str | None = None, distributed: bool = False) -> dict[str, str]:
+              wandb: str | None = None, distributed: bool = False, title: str = 'runs') -> dict[str, str]:
+    from repro.progress import Board
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
     pending = [r for r in runs if r.key not in outcome]
-    while pending:
-        waiting_for = {r.key for r in pending}  # a run whose teacher run is still pending waits for a later wave
-        ready = [r for r in pending if not r.needs or (r.needs not in waiting_for and
-                                                       outcome.get(r.needs, 'done') == 'done')]
-        blocked = [r for r in pending if r.needs and outcome.get(r.needs) in ('failed', 'skipped')]
-        for run in blocked:
-            outcome[run.key] = 'skipped'
-        if not ready and not blocked:
-            raise ReproError('the plan has runs whose teacher run is not in it')  # cannot happen for plan()
-        with executor.batch():
-            jobs = [executor.submit(TrainJob(), _kwargs(r, profile, data_root, wandb), distributed) for r in ready]
-        for run, job in zip(ready, jobs):
-            print(f'{run.name} ({run.role}, {run.key}): job {job.job_id}', flush=True)
-        for run, job in zip(ready, jobs):
-            try:
-                job.result()
-                outcome[run.key] = 'done'
-            except Exception as err:  # the job's own log and the run's result.json say more
-                outcome[run.key] = 'failed'
-                print(f'{run.name}: job {job.job_id} failed: {str(err).strip().splitlines()[-1][:300]}')
-        pending = [r for r in pending if r.key not in outcome]
+    with Board(title, runs, len(outcome)) as board:
+        while pending:
+            waiting_for = {r.key for r in pending}  # a run whose teacher run is still pending waits for a later wave
+            ready = [r for r in pending if not r.needs or (r.needs not in waiting_for and
+                                                           outcome.get(r.needs, 'done') == 'done')]
+            blocked = [r for r in pending if r.needs and outcome.get(r.needs) in ('failed', 'skipped')]
+            for run in blocked:
+                outcome[run.key] = 'skipped'
+                board.finished(run, 'skipped', note=f'its teacher run {run.needs} did not finish')
+            if not ready and not blocked:
+                raise ReproError('the plan has runs whose teacher run is not in it')  # cannot happen for plan()
+            with executor.batch():
+                jobs = [executor.submit(TrainJob(), _kwargs(r, profile, data_root, wandb), distributed)
+                        for r in ready]
+            for run, job in zip(ready, jobs):
+                board.started(run, f'job {job.job_id}')
+            for run, job in zip(ready, jobs):
+                try:
+                    job.result()
+                    outcome[run.key] = 'done'
+                    board.finished(run, 'done')
+                except Exception as err:  # the job's own log and the run's result.json say more
+                    outcome[run.key] = 'failed'
+                    board.finished(run, 'failed', note=f'job {job.job_id}: '
+                                   f'{str(err).strip().splitlines()[-1][:300]}')
+            pending = [r for r in pending if r.key not in outcome]
     return outcome
 
 
 def _kwargs(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None) -> dict:
     return dict(config=str(REPO_ROOT / run.config), overrides=list(run.overrides), profile=profile,
                 data_root=data_root, seed=run.seed, work_dir=str(run.work_dir), rows=list(run.rows), role=run.role,
-                wandb=wandb)
+                wandb=wandb, evaluate_from=run.evaluate_from)
 
 
 def default_folder() -> Path:

@@ -57,8 +57,10 @@ def is_locked(work_dir: str | Path) -> bool:
 
 
 def finished(work_dir: str | Path, record: dict | None) -> bool:
-    """A 'done' record whose weights are there (runs of harness versions before weights.pth was written are not)."""
-    return bool(record) and record.get('status') == 'done' and (Path(work_dir) / WEIGHTS_FILE).exists()
+    """A 'done' record whose weights are there (runs of harness versions before weights.pth was written are not),
+    or that evaluated weights from elsewhere (`evaluated_from`: a zoo teacher's row)."""
+    return bool(record) and record.get('status') == 'done' and (
+        bool(record.get('evaluated_from')) or (Path(work_dir) / WEIGHTS_FILE).exists())
 
 
 def status(work_dir: str | Path, run_key: str) -> str:

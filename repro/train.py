@@ -2,6 +2,7 @@
 
 The work dir gets mmengine's checkpoints and logs and, when the run finishes, `result.json` with the COCO
 metrics and the run's provenance. A rerun resumes from the last checkpoint; a finished run is not retrained.
+`--evaluate-from CHECKPOINT` evaluates given weights (a path or a URL, e.g. mmdet's zoo) instead of training.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from repro.cli import run_cli
 from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
+from repro.progress import ProgressFile
 from repro.provenance import provenance
 from repro.store import RESULT_FILE, running_record
 
@@ -55,19 +57,21 @@ def run_metrics(metrics: dict) -> dict[str, float]:
 def train(config: str | Path, overrides: list[str] | None = None, profile: str | None = None,
           data_root: str | None = None, seed: int = 0, work_dir: str | Path | None = None,
           rows: list[str] = (), role: str | None = None, wandb: str | None = None, launcher: str = 'none',
-          wait: bool = False) -> dict:
+          wait: bool = False, evaluate_from: str | None = None) -> dict:
     """Train and evaluate one run; returns its record (repro.store), also written to result.json.
 
     rows: the table rows ('crosskd:table1/i3') that asked for this run, kept in its record.
     wandb: 'offline' (default), 'online' or 'disabled' (repro.tracking).
     launcher: mmengine's launcher; 'pytorch' under torchrun or Slurm tasks, where rank 0 alone keeps the record.
     wait: if another process is training this run, wait for it instead of failing (a shared teacher).
+    evaluate_from: evaluate these weights (a path or URL) instead of training; a run of its own (its key differs).
     """
     from repro.mmdet_bridge import compile_config
     from repro.store import claim, finished, read_record, status
 
     profile = profile or default_profile(data_root)
-    compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed)
+    compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed,
+                              evaluate_from=evaluate_from)
     work_dir = Path(work_dir or default_work_dir(config, profile, compiled.run_key))
     name = Path(config).stem
     if status(work_dir, compiled.run_key) == 'done':
@@ -99,6 +103,7 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile,
             'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
             'rows': merge_rows(record, list(rows)),
+            **({'evaluated_from': compiled.cfg.evaluate_from} if compiled.cfg.get('evaluate_from') else {}),
             'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z')}
     before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
     write_record(work_dir, running_record(base))
@@ -144,8 +149,12 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     if _init_cpu_distributed(cfg.launcher):  # DDP of a CPU model takes no device ids (mmengine passes LOCAL_RANK)
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     runner = Runner.from_cfg(cfg)
+    if cfg.get('evaluate_from'):
+        return _evaluate(runner, cfg.evaluate_from)
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
+    if int(os.environ.get('RANK', '0')) == 0:
+        runner.register_hook(ProgressFile(work_dir))
     try:
         runner.train()
         if int(os.environ.get('RANK', '0')) == 0:
@@ -153,6 +162,19 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     finally:
         runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
     return run_metrics(recorder.metrics)
+
+
+def _evaluate(runner, checkpoint: str) -> dict[str, float]:
+    """Evaluate a checkpoint (fetched once if a URL; checked against the config) on the val split."""
+    from mmengine.model import is_model_wrapper
+
+    from repro.distill.teacher import load_teacher
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    try:
+        load_teacher(model, checkpoint, what='model')
+        return run_metrics(runner.val())
+    finally:
+        runner.visualizer.close()
 
 
 def save_weights(model, path: Path, run_key: str) -> None:
@@ -215,9 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('--role', choices=('teacher', 'student', 'distilled'), help='W&B job type')
     parser.add_argument('--launcher', choices=('none', 'pytorch'), default='none',
                         help="'pytorch' under torchrun: mmengine initialises torch.distributed from its env vars")
+    parser.add_argument('--evaluate-from', metavar='CHECKPOINT',
+                        help='evaluate these weights (a path or URL) instead of training')
     args = parser.parse_args(argv)
     train(args.config, args.overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
-          role=args.role, wandb=args.wandb, launcher=args.launcher)
+          role=args.role, wandb=args.wandb, launcher=args.launcher, evaluate_from=args.evaluate_from)
 
 
 if __name__ == '__main__':

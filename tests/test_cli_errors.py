@@ -16,6 +16,11 @@ def run(*args):
      "error: unknown override key 'model.backbone.dpeth'"),
     (('repro.train', 'configs/detectors/gfl_r50.py', '--profile', 'coco', '--data-root', '/nonexistent/coco'),
      'error: no COCO 2017 at /nonexistent/coco'),
+    (('repro.train', 'configs/methods/crosskd_gfl.py', '--evaluate-from', 'w.pth'),
+     'error: crosskd_gfl.py is a distillation config: evaluate a checkpoint with the config of its detector'),
+    (('repro.train', 'configs/detectors/gfl_r50.py', '--evaluate-from', '/nonexistent/w.pth'),
+     'error: checkpoint not found: /nonexistent/w.pth'),
+    (('repro.run', 'no/such/crosskd_table1.yaml'), 'error: table spec file not found: no/such/crosskd_table1.yaml'),
 ])
 def test_train_errors_are_one_line(args, message):
     proc = run(*args)

@@ -117,5 +117,67 @@ def test_dry_run_of_the_coco_profile_needs_no_coco(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith('pgd:table6a: ') and 'runs under the coco profile' in lines[0]
-    assert 'GPU-hours' in lines[-1] and 'to train' in lines[-1]
+    assert 'GPU-hours' in lines[-1] and 'to run' in lines[-1]
     assert not (tmp_path / 'no-coco-here').exists()  # nothing was written
+
+
+@pytest.mark.slow
+def test_two_runners_on_one_store_train_each_run_once(tmp_path, monkeypatch):
+    """Two `repro.run` processes on the same table and store: every run is trained by exactly one of them, the
+    other waits for it, and both end with the whole table."""
+    import os
+    import subprocess
+    from conftest import PYTHON, REPO
+    spec = spec_file(tmp_path, [
+        row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', TEACHER),
+        row('l0', 'distilled', 'configs/methods/crosskd_gfl.py', DISTILLED + ['distill.layer=0']),
+        row('l1', 'distilled', 'configs/methods/crosskd_gfl.py', DISTILLED + ['distill.layer=1']),
+    ])
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    cmd = [PYTHON, '-m', 'repro.run', str(spec.path), '--profile', 'tiny', '--wandb', 'disabled']
+    procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outputs = [proc.communicate(timeout=900)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    runs = plan(spec, 'tiny')
+    assert len(runs) == 3
+    for run in runs:
+        record = read_record(run.work_dir)
+        assert record['status'] == 'done' and record['rows'] == [f'crosskd:table99/{run.rows[0].split("/")[1]}']
+        starts = sum(log.read_text().count('Checkpoints will be saved to') for log in run.work_dir.glob('*/*.log'))
+        assert starts == 1, f'{run.name} {run.key} was trained {starts} times'
+        ap = f"{record['metrics']['AP']:.1f}"
+        for out in outputs:  # both runners print the table with every run's result
+            label = run.rows[0].split('/')[1].upper()
+            line = next(li for li in out.splitlines() if li.startswith(f'{label} '))
+            assert f'— | {ap}' in line, (line, ap)
+
+
+def test_coco_teacher_rows_evaluate_zoo_weights_unless_the_spec_trains_them(tmp_path):
+    trained = row('trained', 'teacher', 'configs/detectors/gfl_r50.py', ['train_cfg.max_epochs=24'])
+    trained['run']['train'] = True
+    spec = spec_file(tmp_path, [
+        row('zoo', 'teacher', 'configs/detectors/gfl_r50.py', []),
+        trained,
+        row('own', 'teacher', 'configs/detectors/gfl_r18.py', []),  # no zoo weights: trained
+        row('student', 'student', 'configs/detectors/gfl_r50.py', []),
+    ])
+    zoo, trained, own, student = plan(spec, 'coco', check_data=False)
+    assert zoo.evaluate_from == zoo.compiled.cfg.zoo_checkpoint and zoo.evaluate_from.startswith('https://')
+    assert trained.evaluate_from is None and own.evaluate_from is None and student.evaluate_from is None
+    assert zoo.key != student.key  # the same detector: evaluating the zoo's weights is not training it
+    assert train_command(zoo, 'coco', None, None)[-2:] == ['--evaluate-from', zoo.evaluate_from]
+    assert all(r.evaluate_from is None for r in plan(spec, 'tiny', check_data=False))
+
+
+def test_a_spec_file_of_ones_own_runs_and_its_train_flag_is_checked(tmp_path):
+    from repro.errors import ReproError
+    from repro.tables.spec import resolve
+    spec = spec_file(tmp_path, [row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', [])])
+    found, note = resolve(str(spec.path))
+    assert found.id == 'crosskd:table99' and found.rows == spec.rows and 'crosskd:table99' in note
+    bad = row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', [])
+    bad['run']['train'] = 'yes'
+    with pytest.raises(ReproError, match=r'crosskd_table99.yaml: rows\[0\] \(teacher\).run.train: expected true or false'):
+        spec_file(tmp_path, [bad])

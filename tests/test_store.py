@@ -46,7 +46,8 @@ def test_a_killed_run_resumes_and_loses_nothing(tmp_path):
     proc = subprocess.Popen([PYTHON, '-m', 'repro.train', GFL, *args, '--profile', 'tiny', '--work-dir',
                              str(tmp_path)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not (tmp_path / 'epoch_1.pth').exists() and proc.poll() is None and time.time() < deadline:
+    # mmengine names the checkpoint in last_checkpoint once it is written: a kill before that restarts from scratch
+    while not (tmp_path / 'last_checkpoint').exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert proc.poll() is None, 'the run ended before it could be killed'
     proc.send_signal(signal.SIGKILL)

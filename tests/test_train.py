@@ -72,3 +72,23 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     assert 'Auto resumed from the latest checkpoint' in logs and 'resumed epoch: 1' in logs
     assert len(_losses(tmp_path)) == 8  # 4 iterations per epoch, none repeated
     assert result['status'] == 'done'
+
+
+def test_evaluating_a_runs_weights_reproduces_its_metrics(smoke_run, tmp_path):
+    """--evaluate-from: the path a zoo teacher's row takes in the coco profile, here with a local file."""
+    from repro.store import status
+    work_dir, result = smoke_run
+    weights = str(work_dir / 'weights.pth')
+    evaluated = train(GFL, FAST + ['train_cfg.max_epochs=8'], profile='tiny', work_dir=tmp_path / 'eval',
+                      evaluate_from=weights)
+    assert evaluated['metrics'] == result['metrics'] and result['metrics']['AP50'] > 0
+    assert evaluated['evaluated_from'] == weights and evaluated['run_key'] != result['run_key']
+    assert status(tmp_path / 'eval', evaluated['run_key']) == 'done'  # done without weights.pth of its own
+    assert not list((tmp_path / 'eval').glob('*.pth'))  # nothing was trained
+
+
+def test_evaluating_a_checkpoint_of_another_config_fails_clearly(smoke_run, tmp_path):
+    work_dir, _ = smoke_run
+    with pytest.raises(ReproError, match='model checkpoint .* does not match the model config'):
+        train(CONFIG_DIR / 'detectors/retinanet_r50.py', FAST, profile='tiny', work_dir=tmp_path / 'eval',
+              evaluate_from=str(work_dir / 'weights.pth'))

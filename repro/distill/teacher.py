@@ -31,8 +31,9 @@ def fetch(checkpoint: str) -> Path:
     return target
 
 
-def load_teacher(teacher: nn.Module, checkpoint: str) -> None:
-    """Load weights into `teacher`, refusing missing keys and mismatched shapes before training starts."""
+def load_teacher(teacher: nn.Module, checkpoint: str, what: str = 'teacher') -> None:
+    """Load weights into `teacher` (or any detector: `what` names it in errors), refusing missing keys and
+    mismatched shapes before training or evaluation starts."""
     path = fetch(checkpoint)
     state = load_checkpoint_file(path)
     state = state.get('state_dict', state)
@@ -48,8 +49,8 @@ def load_teacher(teacher: nn.Module, checkpoint: str) -> None:
         if mismatched:
             parts.append(f"{len(mismatched)} shape mismatches, checkpoint vs config "
                          f"({'; '.join(mismatched[:3])}{'; ...' if len(mismatched) > 3 else ''})")
-        raise ReproError(f"teacher checkpoint {path} does not match the teacher config: {' and '.join(parts)}; "
-                         'pass the checkpoint trained with this teacher config')
+        raise ReproError(f"{what} checkpoint {path} does not match the {what} config: {' and '.join(parts)}; "
+                         f'pass the checkpoint trained with this {what} config')
     teacher.load_state_dict({k: state[k] for k in expected})
 
 

@@ -33,15 +33,20 @@ _NUMBER = re.compile(r'^[0-9]+[a-z]?$')
 _TABLE_FIELDS = dict(required=('version', 'paper', 'number', 'title', 'description', 'metrics', 'rows'),
                      optional=('defaults', 'label_header'))
 _ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'), optional=('group', 'note', 'printed'))
-_RUN_FIELDS = dict(required=('config',), optional=('overrides',))
+_RUN_FIELDS = dict(required=('config',), optional=('overrides', 'train'))
 _DEFAULTS_FIELDS = dict(required=('overrides',), optional=('roles',))
 
 
 @dataclass(frozen=True)
 class Run:
-    """What a row needs trained and evaluated: a config path relative to the repo and its overrides."""
+    """What a row needs trained and evaluated: a config path relative to the repo and its overrides.
+
+    train: a teacher row of the coco profile is an evaluation of mmdet's zoo weights where the zoo has them (the
+    paper's teachers are the zoo's); `train: true` trains it instead.
+    """
     config: str
     overrides: tuple[str, ...] = ()
+    train: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,9 @@ def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_ov
     config = check.config(run['config'], f'{field}.run.config')
     own = check.overrides(run.get('overrides', []), f'{field}.run.overrides')
     overrides = merge_overrides(default_overrides, own) if role in default_roles else own
+    train = run.get('train', False)
+    if not isinstance(train, bool):
+        check.fail(f'{field}.run.train', f'expected true or false, got {train!r}')
     published = data['published']
     if not isinstance(published, dict):
         check.fail(f'{field}.published', f'expected a mapping of metric to number, got {type(published).__name__}')
@@ -251,7 +259,7 @@ def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_ov
     printed = data.get('printed', True)
     if not isinstance(printed, bool):
         check.fail(f'{field}.printed', f'expected true or false, got {printed!r}')
-    return Row(id=row_id, label=label, role=role, run=Run(config, overrides),
+    return Row(id=row_id, label=label, role=role, run=Run(config, overrides, train),
                published={m: None if published[m] is None else float(published[m]) for m in metrics},
                group=group, note=note, printed=printed)
 
@@ -274,8 +282,14 @@ def load_all(spec_dir: str | Path = SPEC_DIR) -> dict[str, TableSpec]:
 
 
 def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[TableSpec, str | None]:
-    """Find a table by id: 'crosskd:table5', 'pgd:table6a', 'rm:headline', a file stem ('pgd_table6a'), or a
-    bare 'table5' (CrossKD's). Returns the spec and, for a bare id, a note saying which paper's table it chose."""
+    """Find a table by id: 'crosskd:table5', 'pgd:table6a', 'rm:headline', a file stem ('pgd_table6a'), a bare
+    'table5' (CrossKD's), or the path of a spec file of one's own. Returns the spec and, for a bare id or a path,
+    a note saying which table it chose."""
+    if query.endswith(('.yaml', '.yml')):
+        if not Path(query).is_file():
+            raise ReproError(f'table spec file not found: {query}')
+        spec = load_spec(query)
+        return spec, f'{query} is {spec.id} ({spec.title})'
     specs = load_all() if specs is None else specs
     text = query.strip().lower()
     paper, sep, name = text.partition(':')
