@@ -33,7 +33,7 @@ def allow_mmengine_checkpoints() -> None:
     import numpy as np
     import torch
     from mmengine.logging.history_buffer import HistoryBuffer
-    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    multiarray = getattr(getattr(np, '_core', None), 'multiarray', None) or np.core.multiarray  # numpy 2 | 1.x
     torch.serialization.add_safe_globals([
         HistoryBuffer, np.ndarray, np.dtype, multiarray.scalar, multiarray._reconstruct,
         (_history_buffer_getattr, 'builtins.getattr'),

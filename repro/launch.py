@@ -3,7 +3,8 @@ under torchrun, or each run as a submitit job on Slurm.
 
 A run starts once the teacher run it needs is done; a run whose teacher failed is skipped. Finished runs are not
 retrained (their records say so), interrupted ones resume from their last checkpoint, and a run another process is
-training is waited for (local) or left to it. Progress shows as rich bars (repro.progress). `rerun` moves a run's work dir aside (nothing is deleted) so it trains from scratch.
+training is waited for (local) or left to it. Progress shows as rich bars (repro.progress). `rerun` moves a run's
+work dir aside (nothing is deleted) so it trains from scratch.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Table specs live in repro/tables/specs/*.yaml; `--list` prints them. A table id is `crosskd:table5`,
 `pgd:table6a` or `rm:headline`; a bare `table5` means CrossKD's. `--show` prints the resolved table (its
 published numbers and the run each row needs), `--dry-run` the plan; otherwise every run the table needs is
-trained (teachers first, finished runs reused, interrupted ones resumed) and the table is printed with the paper's
-numbers beside ours.
+trained (teachers first, finished runs reused, interrupted ones resumed) and the table's report is written
+(repro.report: Markdown, HTML, LaTeX, CSV and figures under reports/<profile>/), the paper's numbers beside ours.
 """
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument('--submitit-cluster', choices=('slurm', 'local'), help=argparse.SUPPRESS)  # tests: local
     parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
+    parser.add_argument('--tolerance', type=float, default=0.3,
+                        help='coco profile: a row is reproduced within this many AP points of the paper (0.3)')
     return parser
 
 
@@ -73,13 +75,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.seeds < 1 or args.jobs < 1:
         parser.error('--seeds and --jobs take a positive number')
+    if args.tolerance < 0:
+        parser.error('--tolerance takes a non-negative number of AP points, e.g. 0.3')
     run_table(spec, args)
 
 
 def run_table(spec, args) -> None:
     from repro.launch import move_aside
     from repro.plan import plan
-    from repro.summary import table_text
+    from repro.report import write_report
     check_configs(spec)
     profile = args.profile or default_profile(args.data_root)
     runs = plan(spec, profile, args.seeds, args.data_root, check_data=not args.dry_run)
@@ -98,7 +102,7 @@ def run_table(spec, args) -> None:
                 print(f'{run.name}: retraining; the earlier run is kept in {moved}')
     outcome = launch(runs, profile, args, f'{spec.id} ({profile})')
     print()
-    print(table_text(spec, runs, profile))
+    write_report(spec, runs, profile, wandb=args.wandb, tolerance=args.tolerance)
     failed = [k for k, v in outcome.items() if v != 'done']
     if failed:
         raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "

@@ -4,6 +4,10 @@ Every run logs its losses, learning rate and COCO metrics to a W&B run whose id 
 run continues the same W&B run. Mode `offline` (the default) needs no account and writes under the work dir;
 `online` falls back to offline with a one-line warning when W&B cannot be reached; `disabled` logs nothing.
 The harness never reads, writes or prints an API key: `wandb login` and WANDB_API_KEY stay the user's.
+
+Under a W&B sweep agent (WANDB_SWEEP_ID and WANDB_RUN_ID in the environment) the run that repro.sweep names in
+$REPRO_WANDB_AGENT_RUN logs into the run the agent created, so the sweep's views get its metrics; any other run
+of that process (a teacher trained on the way) gets a W&B run of its own, as outside a sweep.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from repro.errors import ReproError
 MODES = ('online', 'offline', 'disabled')
 PROJECT_ENV = 'REPRO_WANDB_PROJECT'  # default project: repro
 MODE_ENV = 'REPRO_WANDB'             # default mode when no --wandb is given
+AGENT_RUN_ENV = 'REPRO_WANDB_AGENT_RUN'  # the run key whose W&B run is the sweep agent's (set by repro.sweep)
+AGENT_ENV = ('WANDB_SWEEP_ID', 'WANDB_RUN_ID', 'WANDB_SWEEP_PARAM_PATH')  # what `wandb agent` sets for a run
 BEST = {'coco/bbox_mAP': 'max', 'coco/bbox_mAP_50': 'max', 'coco/bbox_mAP_75': 'max'}  # the summary keeps the best
 
 
@@ -29,9 +35,38 @@ class ReproWandbVisBackend(WandbVisBackend):
     """mmengine's backend, minus its code upload: `log_code` would copy every .py file under the working
     directory, a virtual environment included."""
 
+    def __init__(self, *args, agent_run: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._agent_run = agent_run
+
+    def _init_env(self):
+        """Under a sweep agent W&B takes the run from the environment, read once per wandb.setup(): a fresh setup
+        sees the agent's variables for the agent's run and, with them hidden, none for any other run."""
+        if agent_run_id() is None:
+            return super()._init_env()
+        import wandb
+        hidden = {} if self._agent_run else {k: os.environ.pop(k) for k in AGENT_ENV if k in os.environ}
+        try:
+            wandb.teardown()
+            super()._init_env()
+        finally:
+            os.environ.update(hidden)
+
     @force_init_env
     def add_config(self, config, **kwargs) -> None:
         self._wandb.config.update(config.to_dict(), allow_val_change=True)
+
+
+def agent_run_id() -> str | None:
+    """The id of the W&B run a sweep agent started this process for, or None outside an agent."""
+    if os.environ.get('WANDB_SWEEP_ID') and os.environ.get('WANDB_RUN_ID'):
+        return os.environ['WANDB_RUN_ID']
+    return None
+
+
+def is_agent_run(run_key: str) -> bool:
+    """Whether this run logs into the sweep agent's W&B run (repro.sweep names it in $REPRO_WANDB_AGENT_RUN)."""
+    return agent_run_id() is not None and os.environ.get(AGENT_RUN_ENV) == run_key
 
 
 def wandb_mode(mode: str | None) -> str:
@@ -66,10 +101,33 @@ def add_wandb(cfg, compiled, work_dir: Path, mode: str, rows: list[str] = (), ro
     model = cfg.model.get('student', cfg.model)
     detector = model.get('type', '?')
     method = Path(str(compiled.config)).stem
-    init = dict(project=os.environ.get(PROJECT_ENV, 'repro'), id=compiled.run_key, resume='allow', mode=mode,
+    project = os.environ.get(PROJECT_ENV) or (agent_run_id() and os.environ.get('WANDB_PROJECT')) or 'repro'
+    init = dict(project=project, id=compiled.run_key, resume='allow', mode=mode,
                 name=f'{method}-{compiled.run_key}', group=','.join(tables) or None, job_type=role or 'run',
                 tags=[compiled.profile, method, detector], dir=str(work_dir),
                 config=dict(run_key=compiled.run_key, tables=tables, rows=list(rows), profile=compiled.profile))
+    agent_run = is_agent_run(compiled.run_key)
+    if agent_run:  # the agent's run: W&B takes its id, project and entity from the agent's environment
+        del init['id'], init['project']
     backend = dict(type='ReproWandbVisBackend', save_dir=str(work_dir / 'wandb'), init_kwargs=init,
-                   define_metric_cfg=BEST)
+                   define_metric_cfg=BEST, agent_run=agent_run)
     cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
+
+
+def log_record_to_agent(record: dict, mode: str) -> None:
+    """Log a run that was already done (a table or another sweep trained it) into the sweep agent's W&B run: its
+    COCO metrics under the keys training logs (coco/bbox_mAP, as fractions), so the sweep's views show it."""
+    from repro.train import METRICS
+    if mode == 'disabled' or agent_run_id() is None:
+        return
+    import wandb
+    wandb.teardown()  # a fresh setup reads the agent's environment
+    metrics = record.get('metrics', {})
+    run = wandb.init(mode=mode, resume='allow', job_type=record.get('role') or 'run',
+                     config=dict(run_key=record.get('run_key'), rows=record.get('rows', []),
+                                 profile=record.get('profile'), reused_from=record.get('work_dir')))
+    try:
+        run.log({f'coco/{key}': metrics[name] / 100 for name, key in METRICS.items() if name in metrics})
+    finally:
+        run.finish()
+        wandb.teardown()  # flushes the run's files before this process goes on

@@ -77,5 +77,7 @@ fi
 
 log "mmdet, mmengine and repro"
 pipq --no-build-isolation -e ".[test]" "$SETUPTOOLS_SPEC"
+log "W&B's sweep engine in its own venv (it pins numpy<2; see repro/sweep_engine.py)"
+"$VPY" -m repro.sweep --setup-engine
 stamp_of > "$STAMP"
 log "ready: $VENV ($("$VPY" -c "import torch, mmcv, mmdet; print('torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmdet', mmdet.__version__)"))"

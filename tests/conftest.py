@@ -10,6 +10,7 @@ import pytest
 # Generated datasets go to a per-session cache, never to the user's ~/.cache/repro.
 os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'))
 os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))
+os.environ.setdefault('REPRO_REPORTS', tempfile.mkdtemp(prefix='repro-test-reports-'))  # not the repo's reports/
 os.environ.setdefault('REPRO_WANDB', 'disabled')  # W&B's own tests turn it on (offline)
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

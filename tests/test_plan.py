@@ -8,7 +8,6 @@ from conftest import FAST
 from repro.launch import run_local, train_command
 from repro.plan import plan
 from repro.store import read_record
-from repro.summary import table_text
 from repro.tables.spec import load_spec
 
 TEACHER = FAST + ['train_cfg.max_epochs=1']
@@ -68,8 +67,10 @@ def test_local_launch_trains_the_teacher_first_and_records_rows(spec, jobs, tmp_
     assert teacher['rows'] == ['crosskd:table99/teacher'] and teacher['role'] == 'teacher'
     assert student['rows'] == ['crosskd:table99/crosskd', 'crosskd:table99/again']
     assert student['started'] >= teacher['started']  # the distilled run waited for its teacher
-    text = table_text(spec, runs, 'tiny')
-    assert f"40.2 | {teacher['metrics']['AP']:.1f}" in text and '— | -' not in text.splitlines()[2]
+    from repro.report.results import collect
+    results = {r.row.id: r for r in collect(spec, runs, 'tiny')}
+    assert results['teacher'].values['AP'] == [teacher['metrics']['AP']] and results['teacher'].delta is not None
+    assert results['again'].values == results['crosskd'].values == {m: [student['metrics'][m]] for m in spec.metrics}
     assert run_local(plan(spec, 'tiny'), 'tiny', jobs=jobs) == {r.key: 'done' for r in runs}  # nothing retrained
     assert json.loads((runs[1].work_dir / 'result.json').read_text())['wall_time_s'] == student['wall_time_s']
 
@@ -150,8 +151,8 @@ def test_two_runners_on_one_store_train_each_run_once(tmp_path, monkeypatch):
         ap = f"{record['metrics']['AP']:.1f}"
         for out in outputs:  # both runners print the table with every run's result
             label = run.rows[0].split('/')[1].upper()
-            line = next(li for li in out.splitlines() if li.startswith(f'{label} '))
-            assert f'— | {ap}' in line, (line, ap)
+            line = next(li for li in out.splitlines() if li.startswith(f'| {label} |'))
+            assert f'| — | {ap} |' in line, (line, ap)
 
 
 def test_coco_teacher_rows_evaluate_zoo_weights_unless_the_spec_trains_them(tmp_path):
@@ -179,5 +180,5 @@ def test_a_spec_file_of_ones_own_runs_and_its_train_flag_is_checked(tmp_path):
     assert found.id == 'crosskd:table99' and found.rows == spec.rows and 'crosskd:table99' in note
     bad = row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', [])
     bad['run']['train'] = 'yes'
-    with pytest.raises(ReproError, match=r'crosskd_table99.yaml: rows\[0\] \(teacher\).run.train: expected true or false'):
+    with pytest.raises(ReproError, match=r'rows\[0\] \(teacher\).run.train: expected true or false'):
         spec_file(tmp_path, [bad])

@@ -187,6 +187,37 @@ def test_schema_errors_name_file_and_field(tmp_path, old, new, field):
     assert 'crosskd_table1.yaml' in str(err.value) and field in str(err.value), str(err.value)
 
 
+STUDENT_ROLE, KD_ROLE = '    role: student\n', '    role: distilled\n'
+
+
+@pytest.mark.parametrize('student, kd, field', [
+    ('{}', None, 'rows[0] (student).params: expected a mapping'),
+    ('{k: [1]}', None, 'rows[0] (student).params.k: expected a number, a string or true/false'),
+    ('{K: 1}', None, 'rows[0] (student).params.K: expected a lower-case parameter name'),
+    ('{table: 1}', None, "rows[0] (student).params.table: 'table' is a parameter of every sweep"),
+    ('{k: 1}', '{j: 2}', "rows[1] (kd).params: names j; the table's other rows name k"),
+    ('{k: 1, a: x}', '{k: 1.0, a: x}', "rows[1] (kd).params: the same values as row 'student'"),
+])
+def test_params_errors_name_file_and_field(tmp_path, student, kd, field):
+    text = GOOD.replace(STUDENT_ROLE, f'{STUDENT_ROLE}    params: {student}\n')
+    if kd:
+        text = text.replace(KD_ROLE, f'{KD_ROLE}    params: {kd}\n')
+    with pytest.raises(ReproError) as err:
+        load_spec(write(tmp_path, text))
+    assert 'crosskd_table1.yaml' in str(err.value) and field in str(err.value), str(err.value)
+
+
+def test_params_load_and_compare_across_forms(tmp_path):
+    text = GOOD.replace(KD_ROLE, f'{KD_ROLE}    params: {{layer: 2, cls_loss: qfl_all, renorm: true}}\n')
+    spec = load_spec(write(tmp_path, text))
+    assert spec.row('kd').params == {'layer': 2, 'cls_loss': 'qfl_all', 'renorm': True}
+    assert spec.row('student').params is None
+    from repro.tables.spec import param_key
+    assert param_key(30) == param_key('30') == param_key(30.0) == param_key('3e1') != param_key(31)
+    assert param_key(True) == param_key('True') == param_key('true') != param_key(1)
+    assert param_key('cls+reg') == 'cls+reg' and param_key(0.07) == param_key('0.07')
+
+
 def test_broken_yaml_names_the_file(tmp_path):
     with pytest.raises(ReproError, match='crosskd_table1.yaml: not valid YAML'):
         load_spec(write(tmp_path, GOOD + '  - id: [unclosed\n'))

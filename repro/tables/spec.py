@@ -29,10 +29,13 @@ CONFIG_VALUED_KEYS = ('teacher.config',)  # overrides whose value is a config pa
 _OVERRIDE_KEY = re.compile(r'^\+?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$')
 _ROW_ID = re.compile(r'^[a-z0-9][a-z0-9_]*$')
 _NUMBER = re.compile(r'^[0-9]+[a-z]?$')
+_PARAM_NAME = re.compile(r'^[a-z][a-z0-9_]*$')
+SWEEP_OWN_PARAMS = ('table', 'profile')  # a sweep's parameters that are not a row's (repro.sweep)
 
 _TABLE_FIELDS = dict(required=('version', 'paper', 'number', 'title', 'description', 'metrics', 'rows'),
                      optional=('defaults', 'label_header'))
-_ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'), optional=('group', 'note', 'printed'))
+_ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'),
+                   optional=('group', 'note', 'printed', 'params'))
 _RUN_FIELDS = dict(required=('config',), optional=('overrides', 'train'))
 _DEFAULTS_FIELDS = dict(required=('overrides',), optional=('roles',))
 
@@ -59,6 +62,9 @@ class Row:
     group: str | None = None  # the row group of a grouped table (e.g. the detector), as printed
     note: str | None = None
     printed: bool = True  # False: not a row of the printed table (its numbers come from the text; see note)
+    # the ablation's parameter values this row stands for ({'k': 30}), the point a sweep (sweeps/*.yaml) selects
+    # it by; every row of a table that has params names the same parameters, and no two rows the same values
+    params: dict[str, int | float | str | bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,7 @@ def load_spec(path: str | Path) -> TableSpec:
     rows, seen = [], set()
     for i, row_data in enumerate(rows_data):
         rows.append(_row(check, row_data, f'rows[{i}]', metrics, default_overrides, default_roles, seen))
+    _check_params(check, rows)
     return TableSpec(id=table_id(paper, number), paper=paper, number=number, version=version,
                      title=check.text(data['title'], 'title'),
                      description=check.text(data['description'], 'description'), metrics=metrics,
@@ -259,9 +266,58 @@ def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_ov
     printed = data.get('printed', True)
     if not isinstance(printed, bool):
         check.fail(f'{field}.printed', f'expected true or false, got {printed!r}')
+    params = _params(check, data['params'], f'{field}.params') if 'params' in data else None
     return Row(id=row_id, label=label, role=role, run=Run(config, overrides, train),
                published={m: None if published[m] is None else float(published[m]) for m in metrics},
-               group=group, note=note, printed=printed)
+               group=group, note=note, printed=printed, params=params)
+
+
+def _params(check: _Checker, value, field: str) -> dict:
+    if not isinstance(value, dict) or not value:
+        check.fail(field, f'expected a mapping of parameter to value, e.g. {{k: 30}}, got {value!r}')
+    for name, item in value.items():
+        if not isinstance(name, str) or not _PARAM_NAME.match(name):
+            check.fail(f'{field}.{name}', 'expected a lower-case parameter name like k or alpha')
+        if name in SWEEP_OWN_PARAMS:
+            check.fail(f'{field}.{name}', f"'{name}' is a parameter of every sweep itself; name the ablation's "
+                       'parameter otherwise')
+        if not isinstance(item, (int, float, str, bool)) or item == '':
+            check.fail(f'{field}.{name}', f'expected a number, a string or true/false, got {item!r}')
+    return dict(value)
+
+
+def _check_params(check: _Checker, rows: list[Row]) -> None:
+    """The rows that carry params name the same parameters, each with its own values."""
+    with_params = [(i, r) for i, r in enumerate(rows) if r.params is not None]
+    if not with_params:
+        return
+    names = sorted(with_params[0][1].params)
+    seen: dict[tuple, str] = {}
+    for i, row in with_params:
+        field = f'rows[{i}] ({row.id}).params'
+        if sorted(row.params) != names:
+            check.fail(field, f"names {', '.join(sorted(row.params))}; the table's other rows name "
+                       f"{', '.join(names)}")
+        point = tuple((name, param_key(row.params[name])) for name in names)
+        if point in seen:
+            check.fail(field, f"the same values as row '{seen[point]}'")
+        seen[point] = row.id
+
+
+def param_key(value) -> str:
+    """A parameter value as compared between a row and a sweep: 30, 30.0 and '30' are one value, True and 'true'
+    another (an agent passes `--k=30` as text, a parameter file as a number)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    text = str(value).strip()
+    if text.lower() in ('true', 'false'):
+        return text.lower()
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text
 
 
 def load_all(spec_dir: str | Path = SPEC_DIR) -> dict[str, TableSpec]:

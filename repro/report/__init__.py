@@ -1,0 +1,67 @@
+"""Reports: a paper table beside our numbers (Markdown, HTML, LaTeX, CSV), its figures, its W&B report run, and
+reports/<profile>/index.html over all tables. `python -m repro.report TABLE|all`; `repro.run` calls
+`write_report` at the end of a table.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from repro.profiles import REPO_ROOT
+from repro.report.results import DEFAULT_TOLERANCE
+
+REPORTS_ENV = 'REPRO_REPORTS'  # the reports root (default: reports/ in the repo); one folder per profile under it
+
+
+def default_report_dir(profile: str) -> Path:
+    return Path(os.environ.get(REPORTS_ENV) or REPO_ROOT / 'reports') / profile
+
+
+def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEFAULT_TOLERANCE,
+                 figures: bool = True):
+    """The TableReport of one table (records read, verdicts, ordering, provenance, figures drawn)."""
+    from repro.report.figures import make_figures
+    from repro.report.frames import TableReport
+    from repro.report.ordering import ordering
+    from repro.report.provenance import table_provenance
+    from repro.report.results import collect, judged_metric
+    results = collect(spec, runs, profile, tolerance)
+    metric = judged_metric(spec)
+    states = {s.key: s for r in results for s in r.runs}
+    drawn, notes = make_figures(spec, runs, profile, out_dir) if figures else ([], [])
+    return TableReport(spec, profile, tolerance, metric, results, ordering(results, metric),
+                       table_provenance(spec, runs, states), drawn, notes)
+
+
+def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                 wandb: str | None = None, figures: bool = True, echo: bool = True) -> Path:
+    """Render one table's report into out_dir (default reports/<profile>/) and rebuild its index.html.
+
+    Args:
+        spec: the table (repro.tables.spec.TableSpec).
+        runs: its planned runs (repro.plan.plan(spec, profile, seeds)); their records are read from the store.
+        tolerance: a row is reproduced when its mean is within ±tolerance of the paper (coco profile only).
+        wandb: W&B mode of the report run (online / offline / disabled; default $REPRO_WANDB, else offline).
+        figures: draw the table's figures (gradient maps, ...) from its runs' checkpoints.
+        echo: print the table (Markdown) and where the files went.
+
+    Returns:
+        The table's Markdown file; .html, .tex, .csv and .json (the manifest) lie beside it.
+    """
+    from repro.report.page import write_index, write_manifest
+    from repro.report.render import markdown_body, write_all
+    from repro.report.wandb_run import log_report
+    out_dir = Path(out_dir) if out_dir is not None else default_report_dir(profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = build_report(spec, runs, profile, out_dir, tolerance, figures)
+    report.provenance.report_run = log_report(report, out_dir, wandb)
+    paths = write_all(report, out_dir)
+    write_manifest(report, paths, out_dir)
+    index = write_index(out_dir, profile)
+    if echo:
+        print(markdown_body(report))
+        figs = f" and {len(report.figures)} figure(s)" if report.figures else ''
+        print(f"\nreport: {out_dir / report.slug}.{{md,html,tex,csv}}{figs}; index: {index}")
+        for note in report.figure_notes:
+            print(f'note: {note}')
+    return paths['md']

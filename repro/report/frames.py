@@ -1,0 +1,196 @@
+"""A table report as pandas frames and header lines: one frame to read (strings, as the paper prints them beside
+ours) and one to compute with (numbers, the CSV), plus the sentences above the table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from repro.report.ordering import Ordering
+from repro.report.provenance import TableProvenance
+from repro.report.results import COMPARABLE_PROFILES, RowResult, counts
+from repro.tables.spec import PAPERS
+
+DASH = '—'
+
+
+@dataclass
+class TableReport:
+    """Everything one table's report shows; the writers in repro.report.render turn it into files."""
+    spec: object  # repro.tables.spec.TableSpec
+    profile: str
+    tolerance: float
+    metric: str  # the judged metric
+    results: list[RowResult]
+    ordering: Ordering
+    provenance: TableProvenance
+    figures: list = field(default_factory=list)  # repro.report.figures.Figure
+    figure_notes: list[str] = field(default_factory=list)  # figures that could not be made, and why
+
+    @property
+    def slug(self) -> str:
+        """The file stem of the table's outputs: the spec's own, e.g. crosskd_table1."""
+        return self.spec.path.stem
+
+    @property
+    def comparable(self) -> bool:
+        return self.profile in COMPARABLE_PROFILES
+
+    @property
+    def title(self) -> str:
+        return table_title(self.spec)
+
+
+def table_title(spec) -> str:
+    """'CrossKD Table 1: Positions to apply CrossKD', 'Rank Mimicking headline: ...'."""
+    name = 'headline' if spec.number == 'headline' else f'Table {spec.number}'
+    return f'{PAPERS[spec.paper]} {name}: {spec.title}'
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return DASH if value is None else f'{value:.{digits}f}'
+
+
+def _signed(value: float, digits: int) -> str:
+    return f'{value:+.{digits}f}'
+
+
+def ours_cell(result: RowResult, metric: str, pm: str = '±') -> str:
+    """'37.9' (one seed), '37.85 ± 0.21' (several), then the delta to the paper in brackets where it has one."""
+    values = result.values.get(metric) or []
+    if not values:
+        return DASH
+    digits = 1 if len(values) == 1 else 2
+    text = _num(result.mean(metric), digits)
+    if len(values) > 1:
+        text += f' {pm} {result.std(metric):.2f}'
+    delta = result.delta_of(metric)
+    return text if delta is None else f'{text} ({_signed(delta, digits)})'
+
+
+def order_cell(result: RowResult, ordering: Ordering, labels: dict[str, str]) -> str:
+    if result.row.id not in ordering.rows:
+        return ''
+    others = ordering.flips_of(result.row.id)
+    return 'kept' if not others else 'flips vs ' + ', '.join(labels[o] for o in others)
+
+
+def notes_cell(result: RowResult) -> str:
+    """The spec's note, why the row did not run or failed, and seeds that did not finish beside ones that did."""
+    notes = [result.row.note] if result.row.note else []
+    if not result.row.printed:
+        notes.append('not a row of the printed table')
+    if result.reason:
+        notes.append(result.reason)
+    elif result.done and len(result.done) < len(result.runs):
+        notes += [f'seed {s.seed}: {s.state}' + (f' ({s.reason})' if s.reason else '')
+                  for s in result.runs if s.state != 'done']
+    return '; '.join(notes)
+
+
+def display_frame(report: TableReport, pm: str = '±') -> pd.DataFrame:
+    """The table to read: label, role, per metric the paper's number and ours (with the delta), seeds, verdict,
+    the ordering (where rows were compared) and notes. `pm` is the plus-minus sign (LaTeX: '$\\pm$')."""
+    spec = report.spec
+    labels = {r.id: r.label for r in spec.rows}
+    has_groups = any(r.group for r in spec.rows)
+    rows = []
+    for result in report.results:
+        row = result.row
+        line = {'Group': row.group or ''} if has_groups else {}
+        line.update({spec.label_header or 'Row': row.label, 'Role': row.role})
+        for metric in spec.metrics:
+            line[f'{metric} paper'] = _num(row.published.get(metric))
+            line[f'{metric} ours'] = ours_cell(result, metric, pm)
+        line['Seeds'] = f'{len(result.done)}/{len(result.runs)}'
+        line['Verdict'] = result.verdict
+        if report.ordering.rows:
+            line['Order'] = order_cell(result, report.ordering, labels)
+        line['Notes'] = notes_cell(result)
+        rows.append(line)
+    return pd.DataFrame(rows)
+
+
+def csv_frame(report: TableReport) -> pd.DataFrame:
+    """The table to compute with: one line per row, numbers as numbers (NaN where there is none)."""
+    spec, labels = report.spec, {r.id: r.label for r in report.spec.rows}
+    rows = []
+    for result in report.results:
+        row = result.row
+        line = {'table': spec.id, 'row': row.id, 'label': row.label, 'group': row.group or '', 'role': row.role,
+                'printed': row.printed, 'seeds_done': len(result.done), 'seeds_planned': len(result.runs),
+                'verdict': result.verdict, 'reason': result.reason or '', 'profile': report.profile,
+                'tolerance': report.tolerance, 'order': order_cell(result, report.ordering, labels),
+                'run_keys': ' '.join(s.key for s in result.runs)}
+        for metric in spec.metrics:
+            line[f'{metric}_paper'] = row.published.get(metric)
+            line[f'{metric}_mean'] = result.mean(metric)
+            line[f'{metric}_std'] = result.std(metric)
+            line[f'{metric}_delta'] = result.delta_of(metric)
+        rows.append(line)
+    return pd.DataFrame(rows)
+
+
+def ordering_sentence(report: TableReport, labels: dict[str, str] | None = None) -> str:
+    order, metric = report.ordering, report.metric
+    labels = labels or {r.id: r.label for r in report.spec.rows}
+    if len(order.rows) < 2:
+        return (f'Ordering: fewer than two distilled rows have both a published and a reproduced {metric}; '
+                'nothing to compare yet.')
+    rho = 'undefined (all values tied on one side)' if order.rho is None else f'{order.rho:.2f}'
+    text = (f'Ordering of the {len(order.rows)} distilled rows by {metric}: Spearman rank correlation between '
+            f'published and reproduced {metric} = {rho}.')
+    within = ' within a row group' if any(r.group for r in report.spec.rows) else ''
+    if not order.pairs:
+        return text + f' No pair{within} with different published numbers to compare.'
+    if not order.flips:
+        return text + f' No pairwise ordering flips ({order.pairs} pairs{within} compared): the ordering holds.'
+    flips = '; '.join(f'{labels[f.a]} > {labels[f.b]} in the paper ({f.published[0]:.1f} vs {f.published[1]:.1f}) '
+                      f'but {f.ours[0]:.2f} < {f.ours[1]:.2f} here' for f in order.flips)
+    return text + f' {len(order.flips)} of {order.pairs} pairwise orderings{within} flip: {flips}.'
+
+
+def header_lines(report: TableReport) -> list[str]:
+    """The sentences above the table: what it is, how to read it, the verdict counts and the ordering."""
+    spec = report.spec
+    lines = [spec.description.strip(), f'Spec {report.provenance.spec}.']
+    if report.comparable:
+        lines.append(f'Reproduced under the {report.profile} profile. A row is reproduced when its mean '
+                     f'{report.metric} over seeds is within ±{report.tolerance:g} of the published number.')
+    else:
+        lines.append(f'Reproduced under the {report.profile} profile (synthetic data, CPU-sized models): absolute '
+                     'numbers are NOT comparable with the paper\'s COCO numbers, so rows are not judged against '
+                     'them; what this profile can judge is whether the paper\'s ordering of methods holds.')
+    tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
+    lines.append(f'Rows: {tally}.')
+    lines.append(ordering_sentence(report))
+    return lines
+
+
+def provenance_lines(report: TableReport) -> list[tuple[str, str]]:
+    """(label, text) pairs of the footer, before the list of runs."""
+    prov = report.provenance
+    items = [('Spec', prov.spec)]
+    items.append(('Commit', ', '.join(prov.commits) or 'no finished run'))
+    for i, packages in enumerate(prov.packages):
+        label = 'Packages' if len(prov.packages) == 1 else f'Packages ({i + 1})'
+        items.append((label, ', '.join(f'{k} {v}' for k, v in packages.items())))
+    for i, hw in enumerate(prov.hardware):
+        label = 'Hardware' if len(prov.hardware) == 1 else f'Hardware ({i + 1})'
+        items.append((label, ', '.join(f'{k} {v}' for k, v in hw.items())))
+    items.append(('W&B report run', prov.report_run or 'not logged (W&B disabled)'))
+    return items
+
+
+def runs_frame(report: TableReport) -> pd.DataFrame:
+    """The runs behind the table, for the footer."""
+    return pd.DataFrame([{'Run key': r.key, 'Role': r.role, 'Config': r.config, 'Seed': r.seed, 'State': r.state,
+                          'Rows': ', '.join(r.rows) or '(teacher of others)', 'W&B': r.wandb or DASH}
+                         for r in report.provenance.runs])
+
+
+def relative(path: Path, start: Path) -> str:
+    import os
+    return Path(os.path.relpath(path, start)).as_posix()
