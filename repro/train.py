@@ -14,6 +14,7 @@ from pathlib import Path
 from mmengine.hooks import Hook
 
 from repro.cli import run_cli
+from repro.divergence import DivergenceGuard
 from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
@@ -153,6 +154,7 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
         return _evaluate(runner, cfg.evaluate_from)
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
+    runner.register_hook(DivergenceGuard())
     if int(os.environ.get('RANK', '0')) == 0:
         runner.register_hook(ProgressFile(work_dir))
     try:

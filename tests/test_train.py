@@ -92,3 +92,16 @@ def test_evaluating_a_checkpoint_of_another_config_fails_clearly(smoke_run, tmp_
     with pytest.raises(ReproError, match='model checkpoint .* does not match the model config'):
         train(CONFIG_DIR / 'detectors/retinanet_r50.py', FAST, profile='tiny', work_dir=tmp_path / 'eval',
               evaluate_from=str(work_dir / 'weights.pth'))
+
+
+def test_a_diverging_run_stops_at_once_and_is_recorded_failed(tmp_path):
+    """A learning rate of 1e4 makes the loss really diverge; the run stops at the first non-finite loss."""
+    from repro.store import read_record, status
+    overrides = FAST + ['train_cfg.max_epochs=8', 'optim_wrapper.optimizer.lr=10000.0']
+    with pytest.raises(ReproError, match=r'training diverged at iteration (\d+) \(epoch \d+\): loss\w*=(nan|inf)'):
+        train(GFL, overrides, profile='tiny', work_dir=tmp_path)
+    record = read_record(tmp_path)
+    assert record['status'] == 'failed' and status(tmp_path, record['run_key']) == 'failed'
+    iteration = int(re.search(r'iteration (\d+)', record['reason']).group(1))
+    assert record['reason'].startswith('Diverged: ') and iteration < 32  # well before the 32 iterations end
+    assert not (tmp_path / 'weights.pth').exists()

@@ -1,0 +1,37 @@
+"""Stop a diverging run at once: a NaN or infinite loss ends training with the iteration and the loss terms.
+
+mmdet's CheckInvalidLossHook looks at the total loss every 50 iterations and raises a bare AssertionError; a
+reproduction campaign needs the first bad iteration and which terms went bad (a KD term blowing up reads very
+differently from the detection loss doing so). The run's record then says `failed` with that reason
+(repro.train), and the rest of the table goes on.
+"""
+from __future__ import annotations
+
+import math
+
+from mmengine.hooks import Hook
+
+from repro.errors import ReproError
+
+
+class Diverged(ReproError):
+    """A training loss became NaN or infinite."""
+
+
+class DivergenceGuard(Hook):
+    """Checks every logged loss term after each training iteration (mmengine reads them for logging anyway)."""
+
+    priority = 'HIGH'  # before the checkpoint hook could save a model with non-finite weights
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        bad = {}
+        for name, value in (outputs or {}).items():
+            if 'loss' not in name:
+                continue
+            number = float(value.detach().float().mean()) if hasattr(value, 'detach') else float(value)
+            if not math.isfinite(number):
+                bad[name] = number
+        if bad:
+            terms = ', '.join(f'{name}={value}' for name, value in bad.items())
+            raise Diverged(f'training diverged at iteration {runner.iter + 1} (epoch {runner.epoch + 1}): {terms}; '
+                           'lower the learning rate or the loss weights, or add gradient clipping')
