@@ -1,6 +1,7 @@
 """What every CLI shares: quiet third-party warnings, and one line instead of a traceback for user errors."""
 from __future__ import annotations
 
+import signal
 import sys
 import warnings
 from typing import Callable
@@ -14,13 +15,25 @@ def quiet_warnings() -> None:
         warnings.filterwarnings('ignore', category=category)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler stopping the job) handled like Ctrl-C: records say why, locks are released,
+    W&B runs are closed, child processes are stopped. (Slurm jobs run under submitit, which handles its own
+    signals and requeues on preemption.)"""
+
+
+def _terminate(signum, frame):
+    raise Terminated('stopped by SIGTERM')
+
+
 def run_cli(main: Callable[[], None]) -> None:
     quiet_warnings()
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
     except ReproError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
-        print('interrupted; rerun the same command to resume from the last checkpoint', file=sys.stderr)
+    except KeyboardInterrupt as err:
+        what = 'stopped by SIGTERM' if isinstance(err, Terminated) else 'interrupted'
+        print(f'{what}; rerun the same command to resume from the last checkpoint', file=sys.stderr)
         sys.exit(130)

@@ -24,6 +24,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise ReproError(f'cannot write {path}: {err.strerror or err}; nothing was written. '
                          'Free disk space or choose another --work-dir') from err
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): leave the old file and no temporary one
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

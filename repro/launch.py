@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from repro.errors import ReproError
@@ -40,7 +41,7 @@ def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None
     _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
     waiting, active = [r for r in runs if r.key not in outcome], {}
-    with Board(title, runs, len(outcome)) as board:
+    with Board(title, runs, len(outcome)) as board, _stopping(active):
         while waiting or active:
             started = False
             for run in list(waiting):
@@ -74,6 +75,23 @@ def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None
             if not started:
                 time.sleep(1.0)
     return outcome
+
+
+@contextmanager
+def _stopping(active: dict):
+    """If this process stops (Ctrl-C, SIGTERM, an error), stop its training processes too: each records its run
+    as interrupted and releases its lock, so the next attempt resumes them."""
+    try:
+        yield
+    except BaseException:
+        for _, proc in active.values():
+            proc.terminate()
+        for _, proc in active.values():
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        raise
 
 
 def _check_dependencies(runs: list[PlannedRun]) -> None:

@@ -64,7 +64,8 @@ def finished(work_dir: str | Path, record: dict | None) -> bool:
 
 
 def status(work_dir: str | Path, run_key: str) -> str:
-    """'done', 'running' (locked by a live process), 'failed', 'interrupted' (a dead process's 'running' record),
+    """'done', 'running' (locked by a live process), 'failed', 'interrupted' (a dead process's 'running' record, or
+    a run stopped by Ctrl-C or SIGTERM),
     'stale' (done, but without its weights.pth: retrained) or 'pending' (no record). A record of another run key
     in this work dir is an error."""
     record = read_record(work_dir)

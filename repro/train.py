@@ -111,8 +111,9 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     start = time.time()
     try:
         metrics = _run(compiled, work_dir, rows, role, wandb)
-    except BaseException as err:  # Ctrl-C included: the record says why, the next attempt resumes
-        write_record(work_dir, {**base, 'status': 'failed', 'reason': f'{type(err).__name__}: {err}'[:2000],
+    except BaseException as err:  # Ctrl-C and SIGTERM included: the record says why, the next attempt resumes
+        state = 'interrupted' if isinstance(err, KeyboardInterrupt) else 'failed'
+        write_record(work_dir, {**base, 'status': state, 'reason': f'{type(err).__name__}: {err}'[:2000],
                                 'wall_time_s': round(before + time.time() - start, 1)})
         raise
     result = {**base, 'status': 'done', 'metrics': metrics,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import FAST, PYTHON, REPO
-from repro.store import RESULT_FILE, RunBusy, claim, merge_rows, running_record, status, write_record
+from repro.store import RESULT_FILE, RunBusy, claim, is_locked, merge_rows, running_record, status, write_record
 from repro.train import train
 
 GFL = 'configs/detectors/gfl_r50.py'
@@ -80,3 +80,28 @@ def test_a_waiting_claim_gets_the_lock_once_the_holder_lets_go(tmp_path):
     with claim(tmp_path, wait=True):
         assert time.time() - start > 0.5 and status(tmp_path, 'k') == 'done'
     thread.join()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_cleanly_and_the_rerun_resumes_it(tmp_path):
+    """SIGTERM (kill, a scheduler) outside Slurm: the record says interrupted and why, no temporary file is left,
+    the lock is free, and the next attempt resumes from the last checkpoint."""
+    args = FAST + ['train_cfg.max_epochs=3']
+    proc = subprocess.Popen([PYTHON, '-m', 'repro.train', GFL, *args, '--profile', 'tiny', '--work-dir',
+                             str(tmp_path)], cwd=REPO, env={**os.environ, 'OMP_NUM_THREADS': '1'},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (tmp_path / 'last_checkpoint').exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, 'the run ended before it could be stopped'
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and 'stopped by SIGTERM; rerun the same command to resume' in err
+    assert 'Traceback' not in err
+    record = json.loads((tmp_path / RESULT_FILE).read_text())
+    assert record['status'] == 'interrupted' and 'SIGTERM' in record['reason']
+    assert status(tmp_path, record['run_key']) == 'interrupted' and not is_locked(tmp_path)
+    assert not list(tmp_path.glob('.*.tmp'))
+    result = train(REPO / GFL, args, profile='tiny', work_dir=tmp_path)
+    assert result['status'] == 'done'
+    assert 'resumed epoch' in '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))
