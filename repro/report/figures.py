@@ -3,8 +3,9 @@ the harness's own runs (their records and checkpoints).
 
 A maker is `make(spec, runs, profile, out_dir) -> Figure | None`: it writes a PNG under out_dir/figures/ and
 returns what it drew, or None when the table has nothing for it (no run of the kind it needs). A ReproError
-(say, a checkpoint missing) becomes a note in the report instead of stopping it. New figures (quality heatmaps,
-masking curves, training dynamics, ablation plots, detections) register here the same way.
+(say, a checkpoint missing) becomes a note in the report instead of stopping it. Registered: gradient maps
+(gradmap.py), quality heatmaps (quality.py), masking curves (masking.py), ablation plots (ablation_plots.py) and
+detections (detections.py); new figures (training dynamics) register the same way.
 """
 from __future__ import annotations
 
@@ -41,7 +42,12 @@ def register(name: str):
 
 def _load_makers() -> None:
     """Import the modules that register figure makers (kept lazy: they import torch and mmdet)."""
+    # imported in the order the report shows them (a maker registers when its module is imported)
     from repro.report import gradmap  # noqa: F401
+    from repro.report import quality  # noqa: F401
+    from repro.report import masking  # noqa: F401
+    from repro.report import ablation_plots  # noqa: F401
+    from repro.report import detections  # noqa: F401
 
 
 def make_figures(spec, runs, profile: str, out_dir: Path, names: list[str] | None = None

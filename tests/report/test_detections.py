@@ -1,0 +1,73 @@
+"""Detections figure: the hit / false-positive count by hand, which tables get the figure, the note when their runs
+are missing, and (slow) the figure of a real tiny teacher, student and CrossKD student, with quality heatmaps and
+masking curve of the same teacher, through the report's figure registry."""
+import numpy as np
+import pytest
+
+from repro.errors import ReproError
+from repro.report.detections import match, pick_triples
+from repro.tables.spec import resolve
+
+
+def test_matching_counts_found_gts_and_false_positives_by_hand():
+    gts = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], dtype=float)
+    boxes = np.array([[0, 0, 10, 9],      # IoU 0.9 with GT 0: found
+                      [0, 0, 10, 10],     # GT 0 taken already: a false positive
+                      [20, 20, 30, 25],   # IoU 0.5 with GT 1: found (>= 0.5)
+                      [50, 50, 60, 60]])  # nothing there
+    assert match(boxes, gts) == (2, 2)
+    assert match(boxes[2:3], gts, iou=0.51) == (0, 1)
+    assert match(np.zeros((0, 4)), gts) == (0, 0) and match(boxes, np.zeros((0, 4))) == (0, 4)
+
+
+def test_tables_without_a_student_or_a_distilled_row_get_no_figure_and_missing_runs_a_note(tmp_path):
+    from repro.plan import plan
+    from repro.report.figures import make_figures
+    assert pick_triples(*_planned('pgd:table6a')) is None  # distilled rows only
+    spec, runs = _planned('crosskd:table1')  # the tests' store is empty: nothing finished
+    with pytest.raises(ReproError, match='no teacher, student and distilled student all finished') as err:
+        pick_triples(spec, runs)
+    teacher = next(r for r in runs if r.role == 'teacher')
+    assert f'teacher {teacher.key} is pending' in str(err.value) and 'more)' in str(err.value)
+    figures, notes = make_figures(spec, plan(spec, 'tiny'), 'tiny', tmp_path, ['detections'])
+    assert figures == [] and notes[0].startswith('detections: not drawn: no teacher, student and distilled')
+
+
+def _planned(table):
+    from repro.plan import plan
+    spec = resolve(table)[0]
+    return spec, plan(spec, 'tiny')
+
+
+@pytest.mark.slow
+def test_figures_of_real_runs_name_their_runs_and_count_their_boxes(tmp_path):
+    from figure_runs import layer_table
+    from repro.report.figures import make_figures
+    from repro.report.gradmap import batch_of, val_items
+    from repro.report.checkpoints import load_detector
+    from repro.store import read_record
+    spec, runs = layer_table(tmp_path / 'spec')
+    figures, notes = make_figures(spec, runs, 'tiny', tmp_path / 'out')
+    assert notes == []
+    drawn = {f.name: f for f in figures}
+    assert set(drawn) == {'gradient_maps', 'quality_heatmaps', 'masking_curve', 'ablation', 'detections'}
+
+    teacher = next(r for r in runs if r.role == 'teacher')
+    student = next(r for r in runs if r.role == 'student')
+    trained = [r for r in runs if r.role == 'distilled' and read_record(r.work_dir)]
+    best = max(trained, key=lambda r: read_record(r.work_dir)['metrics']['AP'])
+    det = drawn['detections']
+    assert det.data['runs'] == [{'teacher': teacher.key, 'student': student.key, 'distilled': best.key}]
+    (counts,) = det.data['counts'].values()
+    items = val_items(teacher.compiled.cfg, 3)
+    gts = sum(len(batch_of(load_detector(teacher), item)[1][0].gt_instances) for item in items)
+    assert {role: c[1] for role, c in counts.items()} == {'teacher': gts, 'student': gts, 'distilled': gts}
+    assert all(0 <= c[0] <= gts for c in counts.values())
+
+    quality = drawn['quality_heatmaps']
+    assert quality.data['teachers'] == {'GFL': teacher.key} and 0 < quality.data['mean_peak_quality']['GFL'] <= 1
+    assert 'No column for FCOS, ATSS, AutoAssign, DDOD: no teacher run in this table.' in quality.caption
+    masking = drawn['masking_curve']
+    assert masking.data['ap']['GFL'][0] == read_record(teacher.work_dir)['metrics']['AP']
+    for figure in figures:
+        assert figure.path.is_file() and figure.path.stat().st_size > 10_000, figure.name
