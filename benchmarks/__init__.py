@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks of the harness: `python -m benchmarks.overhead` (see benchmarks/README.md)."""

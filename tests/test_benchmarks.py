@@ -1,0 +1,118 @@
+"""The overhead benchmark (benchmarks/overhead.py): a CPU smoke of its tiny setting, and its arithmetic. Nothing
+here asserts a time: CI machines are too noisy for that (benchmarks/RESULTS.md holds the measured numbers)."""
+import json
+import math
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from conftest import PYTHON, REPO
+
+sys.path.insert(0, str(REPO))  # benchmarks/ is a top-level package of the repo, not installed
+
+from benchmarks.summary import TARGETS, summarise  # noqa: E402
+from benchmarks.variants import Variant  # noqa: E402
+
+
+def run_bench(*args, timeout=600):
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    return subprocess.run([PYTHON, '-m', 'benchmarks.overhead', *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def positive_finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@pytest.mark.slow
+def test_tiny_smoke_writes_a_complete_json(tmp_path):
+    out = tmp_path / 'bench.json'
+    proc = run_bench('--setting', 'tiny', '--methods', 'crosskd,pgd', '--warmup', '2', '--steps', '3',
+                     '--json', str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'c/(a+b)' in proc.stdout and 'crosskd' in proc.stdout
+    result = json.loads(out.read_text())
+    assert (result['setting'], result['device'], result['steps'], result['warmup']) == ('tiny', 'cpu', 3, 2)
+    assert result['targets'] == TARGETS and result['memory_method']
+    kinds = Counter((v['kind'], v['method']) for v in result['variants'])
+    assert kinds == Counter({('student', None): 1, ('teacher', None): 1, ('distilled', 'crosskd'): 1,
+                             ('distilled', 'pgd'): 1, ('guide', 'pgd'): 1, ('assign', 'crosskd'): 1})
+    for v in result['variants']:
+        assert len(v['times_ms']) == 3 and all(positive_finite(t) for t in v['times_ms'])
+        assert v['min_ms'] <= v['median_ms'] <= max(v['times_ms'])
+        assert isinstance(v['syncs'], int) and v['syncs'] >= 0 and sum(v['sync_sites'].values()) == v['syncs']
+        if v['kind'] in ('student', 'teacher', 'distilled'):
+            assert positive_finite(v['resident_mb']) and v['step_peak_mb'] >= 0
+            assert v['peak_mb'] == pytest.approx(v['resident_mb'] + v['step_peak_mb'])
+    # the distiller holds the student and the teacher: more resident memory than either alone
+    resident = {v['kind']: v['resident_mb'] for v in result['variants'] if v['kind'] in ('student', 'teacher')}
+    assert all(v['resident_mb'] > max(resident.values()) for v in result['variants'] if v['kind'] == 'distilled')
+    assert [m['method'] for m in result['methods']] == ['crosskd', 'pgd']
+    for m in result['methods']:
+        for key in ('student_ms', 'teacher_ms', 'distilled_ms', 'overhead_ratio', 'student_peak_mb',
+                    'teacher_peak_mb', 'distilled_peak_mb', 'memory_ratio'):
+            assert positive_finite(m[key]), (m['method'], key, m[key])
+        assert m['overhead_ratio'] == pytest.approx(m['distilled_ms'] / (m['student_ms'] + m['teacher_ms']))
+        assert set(m['meets']) == {'overhead_ratio', 'memory_ratio'}
+        low, mid, high = m['overhead_ratio_rounds']
+        assert 0 < low <= mid <= high and all(map(math.isfinite, (low, mid, high)))
+    (guide,) = result['guides']
+    assert guide['method'] == 'pgd' and guide['guides'] == ['prediction_guided', 'prediction_guided']
+    assert 0 < guide['share'] < 1 and positive_finite(guide['guide_ms']) and 'guide_share' in guide['meets']
+    (assign,) = result['assign']  # CrossKD's prediction terms assign the student's targets again; PGD has none
+    assert assign['method'] == 'crosskd' and 0 < assign['share'] < 1 and positive_finite(assign['assign_ms'])
+    assert result['bf16'] == []  # fp32 only
+
+
+def test_real_setting_refuses_without_a_gpu():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('a GPU is visible')
+    proc = run_bench('--setting', 'real', timeout=120)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert 'no CUDA GPU is visible' in proc.stderr and '--device cpu' in proc.stderr
+
+
+@pytest.mark.parametrize('args, message', [(['--methods', 'crosskd,nope'], '--methods has nope'),
+                                           (['--dtype', 'fp16'], '--dtype has fp16'),
+                                           (['--batch', 'two'], '--batch is'),
+                                           (['--steps', '0'], 'at least 1')])
+def test_bad_arguments_are_user_errors(args, message):
+    from benchmarks.overhead import parse_args
+    from repro.errors import ReproError
+    with pytest.raises(ReproError, match=message):
+        parse_args(args)
+
+
+def fake(kind, times, pair='gfl', method=None, dtype='fp32', resident=100, peak=50, guides=()):
+    v = Variant(name=f'{kind} {method}', kind=kind, pair=pair, dtype=dtype, batch=2, run=lambda: None,
+                method=method, guides=guides)
+    v.times_ms, v.step_peaks, v.resident = list(times), [peak] * len(times), resident
+    return v
+
+
+def test_summary_ratios_are_medians_against_the_targets():
+    variants = [fake('student', [10, 11, 30]), fake('teacher', [5, 4, 6]),            # medians 11 and 5
+                fake('distilled', [16, 17, 99], method='crosskd', resident=200, peak=130),
+                fake('distilled', [20, 20, 20], method='pgd'),
+                fake('guide', [0.5, 0.7, 0.6], method='pgd', guides=('prediction_guided',)),
+                fake('assign', [4, 4, 4], method='crosskd'),
+                fake('student', [5, 5, 5], dtype='bf16'), fake('teacher', [2, 2, 2], dtype='bf16'),
+                fake('distilled', [8, 8, 8], method='crosskd', dtype='bf16')]
+    s = summarise(variants)
+    crosskd, pgd, crosskd_bf16 = s['methods']
+    assert crosskd['overhead_ratio'] == pytest.approx(17 / 16) and crosskd['meets']['overhead_ratio'] is False
+    assert crosskd['overhead_ratio_rounds'][1] == pytest.approx(17 / 15)  # rounds: 16/15, 17/15, 99/36
+    assert pgd['overhead_ratio'] == pytest.approx(20 / 16) and not pgd['meets']['overhead_ratio']
+    mb = 2 ** 20  # peaks are resident + step peak: (200 + 130) / ((100 + 50) + (100 + 50)) = 1.1
+    assert crosskd['memory_ratio'] == pytest.approx(1.1) and crosskd['distilled_peak_mb'] == pytest.approx(330 / mb)
+    assert crosskd_bf16['overhead_ratio'] == pytest.approx(8 / 7)
+    (guide,) = s['guides']
+    assert guide['share'] == pytest.approx(0.6 / 20) and guide['meets'] == {'guide_share': True}
+    (assign,) = s['assign']
+    assert (assign['method'], assign['dtype']) == ('crosskd', 'fp32') and assign['share'] == pytest.approx(4 / 17)
+    speedups = {b['what']: b['speedup'] for b in s['bf16']}
+    assert speedups == pytest.approx({'student gfl': 11 / 5, 'crosskd': 17 / 8})
