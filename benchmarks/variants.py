@@ -20,6 +20,7 @@ from typing import Callable
 
 import torch
 
+from repro.cli import quiet_mmengine
 from repro.errors import ReproError
 from repro.profiles import REPO_ROOT
 
@@ -84,23 +85,9 @@ def build(cfg, device: str):
         for sub in module.modules():
             if isinstance(getattr(sub, 'init_cfg', None), dict) and sub.init_cfg.get('type') == 'Pretrained':
                 sub.init_cfg = None
-        with quiet_mmengine():
+        with quiet_mmengine(stdout=False):
             module.init_weights()
     return model.to(device)
-
-
-@contextlib.contextmanager
-def quiet_mmengine():
-    """No per-parameter init report from mmengine's logger."""
-    import logging
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def guest_of(model):

@@ -1,6 +1,9 @@
 """What every CLI shares: quiet third-party warnings, and one line instead of a traceback for user errors."""
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import signal
 import sys
 import warnings
@@ -13,6 +16,21 @@ def quiet_warnings() -> None:
     """Silence deprecation chatter from the pinned stack (pkg_resources, torch.meshgrid, ...)."""
     for category in (DeprecationWarning, UserWarning, FutureWarning):
         warnings.filterwarnings('ignore', category=category)
+
+
+@contextlib.contextmanager
+def quiet_mmengine(stdout: bool = True):
+    """Silence mmengine's INFO lines (init reports, CocoMetric's summaries) and, with `stdout`, plain prints
+    (pycocotools') inside the block."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) if stdout else contextlib.nullcontext():
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 class Terminated(KeyboardInterrupt):

@@ -6,15 +6,13 @@ A run's weights are its `weights.pth` (for a distiller: the plain student's, whi
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 
+from repro.cli import quiet_mmengine as quiet
 from repro.errors import ReproError
 from repro.report.figures import Figure
 from repro.store import WEIGHTS_FILE, finished, read_record
@@ -96,20 +94,6 @@ def gt_boxes(sample) -> np.ndarray:
 def display_image(item: dict) -> np.ndarray:
     """A val item's image (the pipeline's BGR CHW uint8) as RGB HWC for imshow."""
     return item['inputs'].permute(1, 2, 0).numpy()[:, :, ::-1]
-
-
-@contextlib.contextmanager
-def quiet():
-    """Silence pycocotools' prints and mmengine's INFO lines (CocoMetric's summaries) inside the block."""
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        logger.setLevel(level)
 
 
 def val_loader(cfg):
