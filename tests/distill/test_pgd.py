@@ -27,13 +27,17 @@ def test_attention_definitions():
 
 def test_cls_branch_by_hand():
     student, teacher, fg, bg = one_hot_case()
-    loss = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0)
+    loss = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='mean')
     # feature (eq. 5): teacher attention P = A = 1 everywhere; only location 0, channel 0 differs (squared 1),
     #   weighted by α·M = 0.1·0.5 -> 0.05
-    # attention (eq. 8): student P = 2·softmax(1, 0) = (1 + tanh ½, 1 − tanh ½): Σ|ΔP| / HW = 2·tanh ½ / 2;
+    # attention (eq. 8): P is over the channel mean (the authors' code): student P = 2·softmax(½, 0)
+    #   = (1 + tanh ¼, 1 − tanh ¼): Σ|ΔP| / HW = 2·tanh ¼ / 2;
     #   student A at location 0 = (1 + tanh ½, 1 − tanh ½), at location 1 = (1, 1): Σ|ΔA| / CHW = 2·tanh ½ / 4
-    expected = 0.05 + 0.01 * (T05 + T05 / 2)
+    expected = 0.05 + 0.01 * (math.tanh(0.25) + T05 / 2)
     assert loss([student], [teacher], [fg], [bg]).item() == pytest.approx(expected, abs=1e-6)
+    # as eq. 7 prints it (the channel sum): student P = 2·softmax(1, 0), Σ|ΔP| / HW = tanh ½
+    summed = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='sum')
+    assert summed([student], [teacher], [fg], [bg]).item() == pytest.approx(0.05 + 0.01 * (T05 + T05 / 2), abs=1e-6)
 
 
 def test_reg_branch_by_hand():
@@ -60,6 +64,8 @@ def test_background_weight_level_weights_and_batch_mean():
 def test_bad_branch():
     with pytest.raises(ReproError, match="PGDLoss branch is 'box'"):
         PGDLoss('box')
+    with pytest.raises(ReproError, match="PGDLoss spatial_over is 'max'"):
+        PGDLoss('cls', spatial_over='max')
 
 
 def test_masks_lie_on_the_objects_of_a_real_head():

@@ -30,16 +30,23 @@ class PGDLoss(nn.Module):
         alpha: α; β = beta_ratio·α and γ = gamma_ratio·α unless given.
         delta: δ, the attention-loss weight.
         tau: τ, the attention temperature.
+        spatial_over: 'sum' computes P over Σ_k |F_k| as eq. 7 prints it; 'mean' over the channel mean, as the
+            authors' code does (the sum at τ·C). With the sum and τ = 0.8, P is nearly one-hot at 64-256 channels
+            and eq. 5 outweighs the detection loss by orders of magnitude: our tiny K ablation collapsed to 0.8 AP.
         level_weights: a weight per FPN level (the authors' code: 1, 1.25, 1.5, 1.75, 2 for the cls branch).
     """
 
     def __init__(self, branch: str = 'cls', alpha: float = 0.08, beta: float | None = None,
                  gamma: float | None = None, delta: float = 0.0008, tau: float = 0.8,
-                 level_weights: list[float] | None = None, beta_ratio: float = 0.5, gamma_ratio: float = 1.6):
+                 level_weights: list[float] | None = None, beta_ratio: float = 0.5, gamma_ratio: float = 1.6,
+                 spatial_over: str = 'sum'):
         super().__init__()
         if branch not in ('cls', 'reg', 'neck'):
             raise ReproError(f"PGDLoss branch is {branch!r}: choose cls, reg or neck")
-        self.branch, self.alpha, self.delta, self.tau = branch, alpha, delta, tau
+        if spatial_over not in ('sum', 'mean'):
+            raise ReproError(f"PGDLoss spatial_over is {spatial_over!r}: choose sum (the paper's text) or mean "
+                             '(its code)')
+        self.branch, self.alpha, self.delta, self.tau, self.spatial_over = branch, alpha, delta, tau, spatial_over
         self.beta = beta_ratio * alpha if beta is None else beta
         self.gamma = gamma_ratio * alpha if gamma is None else gamma
         self.level_weights = level_weights
@@ -60,7 +67,8 @@ class PGDLoss(nn.Module):
             on = (fg != 0).float()[:, None]  # eq. 9 per image: mean |ΔA| over the locations where M ≠ 0
             per_image = (on * (a_t - a_s).abs()).sum((1, 2, 3)) / (s.shape[1] * on.sum((1, 2, 3))).clamp(min=1.0)
             return feature + self.delta * per_image.sum()
-        p_t, p_s = spatial_attention(t, self.tau), spatial_attention(s, self.tau)
+        tau_p = self.tau * s.shape[1] if self.spatial_over == 'mean' else self.tau
+        p_t, p_s = spatial_attention(t, tau_p), spatial_attention(s, tau_p)
         feature = ((self.alpha * fg + self.beta * bg)[:, None] * p_t[:, None] * a_t * sq).sum()
         hw = s.shape[-1] * s.shape[-2]
         attention = self.delta * ((p_t - p_s).abs().sum() / hw + (a_t - a_s).abs().sum() / (s.shape[1] * hw))
