@@ -87,7 +87,8 @@ def _verdict_style(value: str) -> str:
 
 def html_table(frame: pd.DataFrame, verdicts: bool = False) -> str:
     """The frame as an HTML table (pandas Styler), verdict cells coloured; no index column."""
-    styler = frame.style.hide(axis='index')
+    # cells and headers hold spec and record text (labels, error messages): escaped, never markup
+    styler = frame.style.hide(axis='index').format(escape='html').format_index(escape='html', axis=1)
     if verdicts and 'Verdict' in frame.columns:
         styler = styler.map(_verdict_style, subset=['Verdict'])
     return styler.to_html(table_attributes='class="report"')

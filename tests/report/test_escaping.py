@@ -1,0 +1,31 @@
+"""Strings from specs and run records reach the report pages escaped: a crafted label or error cannot inject HTML."""
+import yaml
+
+from repro.plan import plan
+from repro.report import write_report
+from repro.store import write_record
+from repro.tables.spec import load_spec
+
+LABEL = '<script>alert("label")</script>'
+REASON = 'RuntimeError: <img src=x onerror=alert("reason")>'
+
+
+def test_crafted_label_and_failure_reason_are_escaped(tmp_path, monkeypatch):
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    data = dict(version=1, paper='crosskd', number='96', title='Escaping <b>test</b>', description='Crafted strings.',
+                metrics=['AP'], rows=[dict(id='evil', label=LABEL, role='student',
+                                           run=dict(config='configs/detectors/gfl_r18.py'), published=dict(AP=1.0))])
+    path = tmp_path / 'crosskd_table96.yaml'
+    path.write_text(yaml.safe_dump(data))
+    spec = load_spec(path)
+    (run,) = plan(spec, 'tiny')
+    write_record(run.work_dir, {'run_key': run.key, 'status': 'failed', 'reason': REASON, 'rows': run.rows})
+    out = tmp_path / 'reports'
+    write_report(spec, [run], 'tiny', out_dir=out, wandb='disabled', figures=False, echo=False)
+    pages = {p.name: p.read_text() for p in out.glob('*.html')}
+    assert set(pages) == {'crosskd_table96.html', 'index.html'}
+    table = pages['crosskd_table96.html']
+    for text in pages.values():
+        assert '<script>alert' not in text and '<img src=x' not in text and '<b>test</b>' not in text
+    assert '&lt;script&gt;alert(' in table  # the label is shown, as text
+    assert '&lt;img src=x onerror=alert' in table  # the failure reason is shown, as text
