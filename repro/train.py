@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 
 from repro.cli import run_cli
 from repro.divergence import DivergenceGuard
+from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, REPO_ROOT, default_profile
@@ -158,6 +159,8 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     runner.register_hook(DivergenceGuard())
     if int(os.environ.get('RANK', '0')) == 0:
         runner.register_hook(ProgressFile(work_dir))
+        if compiled.cfg.model.get('type') == 'DistillDetector':
+            runner.register_hook(TrainingDynamics(work_dir))
     try:
         runner.train()
         if int(os.environ.get('RANK', '0')) == 0:

@@ -124,7 +124,9 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         return self.teacher_adapter if predictions in ('teacher', 'cross') else self.student_adapter
 
     def _prediction_term(self, term: Term, source: dict[str, list[Tensor]], target: dict[str, list[Tensor]],
-                         t_out: HeadOutputs, targets: Targets) -> Tensor:
+                         t_out: HeadOutputs, targets: Targets, loss: nn.Module | None = None) -> Tensor:
+        """The term's weighted, normalised loss; `loss` replaces the term's own module (repro.distill.distances
+        measures with fixed ones)."""
         adapter: HeadAdapter = self.student_adapter
         num_classes = self.bbox_head.cls_out_channels
         anchors = t_out.preds['cls'][0].shape[1] // num_classes
@@ -136,8 +138,8 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
             priors = adapter.priors(t_out.preds['reg']).repeat(n, 1)
             student = self._adapter_of(term.source).decode(student.reshape(n * length, -1), priors)
             teacher = self._adapter_of(term.target).decode(teacher.reshape(n * length, -1), priors)
-        per_location = self.kd_losses[term.name](student.reshape(n * length, -1),
-                                                 teacher.reshape(n * length, -1)).reshape(n, length)
+        loss = loss if loss is not None else self.kd_losses[term.name]
+        per_location = loss(student.reshape(n * length, -1), teacher.reshape(n * length, -1)).reshape(n, length)
         weight = self._region(term.region, targets, t_out, num_classes)
         if term.normalizer == 'num_pos':
             avg = targets.num_pos

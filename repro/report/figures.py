@@ -5,7 +5,7 @@ A maker is `make(spec, runs, profile, out_dir) -> Figure | None`: it writes a PN
 returns what it drew, or None when the table has nothing for it (no run of the kind it needs). A ReproError
 (say, a checkpoint missing) becomes a note in the report instead of stopping it. Registered: gradient maps
 (gradmap.py), quality heatmaps (quality.py), masking curves (masking.py), ablation plots (ablation_plots.py) and
-detections (detections.py); new figures (training dynamics) register the same way.
+detections (detections.py) and training dynamics (dynamics.py).
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def _load_makers() -> None:
     from repro.report import masking  # noqa: F401
     from repro.report import ablation_plots  # noqa: F401
     from repro.report import detections  # noqa: F401
+    from repro.report import dynamics  # noqa: F401
 
 
 def make_figures(spec, runs, profile: str, out_dir: Path, names: list[str] | None = None

@@ -1,5 +1,6 @@
 """Every method config trains for real in the tiny profile (a few iterations, a tiny teacher trained first)."""
 import json
+import math
 import re
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 from conftest import FAST
 from repro.checkpoint import load_checkpoint_file
+from repro.dynamics import read_dynamics
 from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE, compile_config, load_config
 from repro.profiles import CONFIG_DIR
 from repro.train import train
@@ -49,3 +51,10 @@ def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path
     student_cfg = model_cfg.get('student', model_cfg)
     plain = MODELS.build(student_cfg)
     plain.load_state_dict(load_checkpoint_file(tmp_path / WEIGHTS_FILE)['state_dict'], strict=True)
+    if model_cfg.type == 'DistillDetector':  # the training-dynamics hook measured the untrained and trained student
+        epochs = read_dynamics(tmp_path)['epochs']
+        assert [e['epoch'] for e in epochs] == [0, 1]
+        for entry in epochs:
+            assert {'to_teacher/cls', 'to_teacher/box', 'to_gt/total'} <= set(entry)
+            assert all(math.isfinite(v) and v >= 0 for k, v in entry.items() if k.startswith('to_'))
+        assert epochs[1]['AP'] == result['metrics']['AP']  # the epoch's val AP, as the run recorded it
