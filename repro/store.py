@@ -83,7 +83,8 @@ def status(work_dir: str | Path, run_key: str) -> str:
 @contextmanager
 def claim(work_dir: str | Path, wait: bool = False):
     """Hold the run's lock for the block. If another process holds it: RunBusy, or with `wait` block until it is
-    released (the caller then finds that process's record, usually 'done')."""
+    released (the caller then finds that process's record, usually 'done'). Every writer of a work dir holds its
+    lock, so temporary files found there once it is held are a dead writer's, and are removed."""
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     with open(work_dir / LOCK_FILE, 'a') as f:
@@ -94,6 +95,8 @@ def claim(work_dir: str | Path, wait: bool = False):
                 raise RunBusy(f'{work_dir} is being trained by another process; wait for it or stop it') from err
             print(f'waiting for another process that trains {work_dir} ...', flush=True)
             fcntl.flock(f, fcntl.LOCK_EX)
+        for tmp in work_dir.glob('.*.tmp'):  # left by a writer killed between write and rename (repro.io)
+            tmp.unlink(missing_ok=True)
         try:
             yield
         finally:

@@ -113,8 +113,11 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     try:
         metrics = _run(compiled, work_dir, rows, role, wandb)
     except BaseException as err:  # Ctrl-C and SIGTERM included: the record says why, the next attempt resumes
-        state = 'interrupted' if isinstance(err, KeyboardInterrupt) else 'failed'
-        write_record(work_dir, {**base, 'status': state, 'reason': f'{type(err).__name__}: {err}'[:2000],
+        # SystemExit: submitit's requeue on preemption or timeout exits from its signal handler mid-training
+        state = 'interrupted' if isinstance(err, (KeyboardInterrupt, SystemExit)) else 'failed'
+        reason = (f'exited with code {err.code} during training (a scheduler requeue, e.g. submitit on preemption)'
+                  if isinstance(err, SystemExit) else f'{type(err).__name__}: {err}'[:2000])
+        write_record(work_dir, {**base, 'status': state, 'reason': reason,
                                 'wall_time_s': round(before + time.time() - start, 1)})
         raise
     result = {**base, 'status': 'done', 'metrics': metrics,
@@ -143,7 +146,10 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     # mmengine keeps one Visualizer per name in the process: a second run would write into the first's vis_data
     cfg.visualizer.name = f'visualizer-{compiled.run_key}-{time.time_ns()}'
     add_wandb(cfg, compiled, work_dir, wandb_mode(wandb), list(rows), role)
-    cfg.resume = (work_dir / 'last_checkpoint').exists()  # mmengine resumes from the latest checkpoint
+    point = resume_point(work_dir)
+    cfg.resume = point is not None
+    if point:
+        cfg.load_from = point  # with resume on, mmengine resumes from load_from (its optimizer and epoch too)
     allow_mmengine_checkpoints()
     from mmengine.runner import Runner
     from mmengine.utils import import_modules_from_strings
@@ -168,6 +174,21 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     finally:
         runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
     return run_metrics(recorder.metrics)
+
+
+def resume_point(work_dir: Path) -> str | None:
+    """The checkpoint a rerun resumes from: the one mmengine's `last_checkpoint` names, else (that file empty or naming
+    a missing checkpoint: a kill while mmengine wrote it) the newest complete `epoch_N.pth`; None to start afresh.
+    torch.save writes zip archives, whose directory is at the end: a file cut short by a kill is not one."""
+    import zipfile
+    try:
+        named = Path((work_dir / 'last_checkpoint').read_text().strip())
+    except OSError:
+        return None
+    if named.is_file() and zipfile.is_zipfile(named):
+        return str(named)
+    epochs = sorted(work_dir.glob('epoch_*.pth'), key=lambda p: int(p.stem.split('_')[1]), reverse=True)
+    return next((str(p) for p in epochs if zipfile.is_zipfile(p)), None)
 
 
 def _evaluate(runner, checkpoint: str) -> dict[str, float]:
