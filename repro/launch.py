@@ -8,6 +8,7 @@ work dir aside (nothing is deleted) so it trains from scratch.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -172,9 +173,26 @@ def torchrun_command(run: PlannedRun, profile: str, data_root: str | None, wandb
             '-m', 'repro.train', *train_args(run, profile, data_root, wandb), '--launcher', 'pytorch']
 
 
+def check_gpus(gpus: int, cpu: bool = False) -> None:
+    """torchrun's --gpus N needs N CUDA devices here, unless --cpu asks for N gloo processes on CPUs."""
+    if gpus < 1:
+        raise ReproError(f'--gpus is {gpus}: give the number of processes per node, 1 or more')
+    if cpu:
+        return
+    import torch
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if found < gpus:
+        why = ' (this torch is a CPU build)' if torch.version.cuda is None else ''
+        raise ReproError(f'--launcher torchrun --gpus {gpus} needs {gpus} CUDA GPUs on this machine, which has '
+                         f'{found}{why}; use --launcher local, --launcher slurm from a cluster\'s login node, or add '
+                         f'--cpu to run the {gpus} processes on CPUs with gloo')
+
+
 def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = None, wandb: str | None = None,
-                 title: str = 'runs', **dist) -> dict[str, str]:
-    """Each run in turn under torchrun (dist: gpus, nnodes, node_rank, master_addr, master_port)."""
+                 title: str = 'runs', cpu: bool = False, **dist) -> dict[str, str]:
+    """Each run in turn under torchrun (dist: gpus, nnodes, node_rank, master_addr, master_port); cpu: on CPUs
+    (gloo), with CUDA hidden from the processes."""
+    check_gpus(dist.get('gpus', 1), cpu)
     _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
     with Board(title, runs, len(outcome)) as board:
@@ -182,7 +200,8 @@ def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = N
             if run.key in outcome or not _ready(run, outcome, board):
                 continue  # a run another process is training is left to it
             board.started(run, f'torchrun x{dist.get("gpus", 1)}')
-            proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT)
+            env = {**os.environ, 'CUDA_VISIBLE_DEVICES': ''} if cpu else None
+            proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT, env=env)
             record = read_record(run.work_dir) or {}
             outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
             board.finished(run, outcome[run.key])

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--jobs', type=int, default=1, help='local: parallel training processes (default 1: '
                         'one run after another in this process)')
     dist = parser.add_argument_group('torchrun')
-    dist.add_argument('--gpus', type=int, default=1, help='processes per node (torchrun --nproc_per_node)')
+    dist.add_argument('--gpus', type=int, default=1, help='GPUs, one process each, per node (--nproc_per_node)')
+    dist.add_argument('--cpu', action='store_true', help='run the --gpus processes on CPUs with gloo (no GPU needed)')
     dist.add_argument('--nnodes', type=int, default=1)
     dist.add_argument('--node-rank', type=int, default=0)
     dist.add_argument('--master-addr', default='127.0.0.1')
@@ -90,6 +91,7 @@ def run_table(spec, args) -> None:
     if args.dry_run:
         print(plan_text(spec, runs, profile))
         return
+    check_launcher(args)  # before --rerun moves anything aside
     known = {row.id for row in spec.rows}
     unknown = set(args.rerun) - known - {'all'}
     if unknown:
@@ -109,10 +111,21 @@ def run_table(spec, args) -> None:
                          'result.json says why; rerun the same command to resume them')
 
 
+def check_launcher(args) -> None:
+    """Refuse a launcher this machine cannot run (torchrun's GPUs, Slurm's sbatch) before anything starts."""
+    if args.launcher == 'torchrun':
+        from repro.launch import check_gpus
+        check_gpus(args.gpus, args.cpu)
+    elif args.launcher == 'slurm':
+        from repro.slurm import check_slurm
+        check_slurm(args.submitit_cluster)
+
+
 def launch(runs, profile: str, args, title: str) -> dict[str, str]:
     from repro.launch import run_local, run_torchrun
     if args.launcher == 'torchrun':
-        return run_torchrun(runs, profile, args.data_root, args.wandb, title, gpus=args.gpus, nnodes=args.nnodes,
+        return run_torchrun(runs, profile, args.data_root, args.wandb, title, cpu=args.cpu, gpus=args.gpus,
+                            nnodes=args.nnodes,
                             node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
     if args.launcher == 'slurm':
         from repro.slurm import default_folder, run_slurm, slurm_executor

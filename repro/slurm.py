@@ -27,10 +27,19 @@ class TrainJob(submitit.helpers.Checkpointable):
         return train(**kwargs, launcher='pytorch' if distributed else 'none')
 
 
+def check_slurm(cluster: str | None = None) -> None:
+    """Slurm must be reachable (sbatch on PATH): without it submitit would quietly run the jobs as local processes."""
+    import shutil
+    if cluster is None and shutil.which('sbatch') is None:
+        raise ReproError('--launcher slurm: no Slurm on this machine (sbatch is not on PATH); run from a Slurm '
+                         'login node, or use --launcher local (or torchrun) here')
+
+
 def slurm_executor(folder: Path, cluster: str | None = None, partition: str | None = None, gpus_per_node: int = 1,
                    nodes: int = 1, time_min: int = 60 * 24, array_parallelism: int = 16,
                    slurm_args: list[str] = ()) -> submitit.AutoExecutor:
-    """cluster: None picks Slurm when sbatch exists; 'local' runs the jobs as local processes (tests)."""
+    """cluster: None is Slurm, which must be here (sbatch on PATH); 'local' runs the jobs as local processes (tests)."""
+    check_slurm(cluster)
     extra = {}
     for item in slurm_args:
         key, sep, value = item.partition('=')

@@ -1,7 +1,9 @@
 """User mistakes end in one line on stderr and exit code 2, never a traceback."""
+import shutil
 import subprocess
 
 import pytest
+import torch
 
 from conftest import PYTHON, REPO
 
@@ -21,6 +23,12 @@ def run(*args):
     (('repro.train', 'configs/detectors/gfl_r50.py', '--evaluate-from', '/nonexistent/w.pth'),
      'error: checkpoint not found: /nonexistent/w.pth'),
     (('repro.run', 'no/such/crosskd_table1.yaml'), 'error: table spec file not found: no/such/crosskd_table1.yaml'),
+    pytest.param(('repro.run', 'crosskd:table1', '--profile', 'tiny', '--launcher', 'torchrun', '--gpus', '2'),
+                 'error: --launcher torchrun --gpus 2 needs 2 CUDA GPUs on this machine, which has 0',
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason='a machine without GPUs shows it')),
+    pytest.param(('repro.run', 'crosskd:table1', '--profile', 'tiny', '--launcher', 'slurm'),
+                 'error: --launcher slurm: no Slurm on this machine (sbatch is not on PATH)',
+                 marks=pytest.mark.skipif(bool(shutil.which('sbatch')), reason='a machine without Slurm shows it')),
 ])
 def test_train_errors_are_one_line(args, message):
     proc = run(*args)

@@ -5,6 +5,7 @@ lost or trained twice."""
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from repro.store import RESULT_FILE, read_record, status
 from repro.train import resume_point, train
 
 GFL = 'configs/detectors/gfl_r50.py'
-ARGS = FAST + ['train_cfg.max_epochs=2']
+ARGS = FAST + ['train_cfg.max_epochs=2', 'train_cfg.val_interval=1']  # an evaluation after each epoch
 
 
 def faulty_run(point: str, work_dir) -> subprocess.CompletedProcess:
@@ -50,7 +51,7 @@ def test_a_run_killed_at_a_fault_point_resumes_from_its_last_complete_checkpoint
     rerun(tmp_path)
     assert f'resumed epoch: {resumed_from}' in logs(tmp_path)
     if point == 'result':  # every epoch was done: the rerun trains nothing, it only evaluates
-        assert 'Epoch(train)  [2][' in logs(tmp_path) and logs(tmp_path).count('Epoch(train)  [2][1/') == 1
+        assert logs(tmp_path).count('Epoch(train) [2][1/') == 1  # the first attempt's, in its own log
 
 
 @pytest.mark.slow
@@ -76,3 +77,40 @@ def test_an_unreadable_last_checkpoint_falls_back_to_the_newest_complete_epoch(t
     assert resume_point(tmp_path) == str(tmp_path / 'epoch_2.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
     assert resume_point(tmp_path) == str(tmp_path / 'epoch_1.pth')
+
+
+def _task_pid(folder) -> int | None:
+    """The pid of the submitit task (not its local controller) running a job of `folder`."""
+    for proc in Path('/proc').iterdir():
+        try:
+            cmd = (proc / 'cmdline').read_bytes().replace(b'\0', b' ').decode()
+        except OSError:
+            continue
+        if proc.name.isdigit() and 'submitit.core._submit' in cmd and str(folder) in cmd:
+            return int(proc.name)
+    return None
+
+
+@pytest.mark.slow
+def test_a_preempted_slurm_job_checkpoints_requeues_and_resumes(tmp_path):
+    """submitit's preemption signal (USR2, which Slurm sends ahead of a preemption or time limit) to a running job
+    of the Slurm launcher: the job requeues itself (TrainJob is Checkpointable), the requeued job resumes the run
+    from its last checkpoint, and the run ends done. Uses submitit's local executor, which restarts requeued jobs."""
+    import signal
+    import time
+
+    from repro.slurm import TrainJob, slurm_executor
+    work_dir = tmp_path / 'run'
+    executor = slurm_executor(tmp_path / 'jobs', cluster='local', gpus_per_node=0, time_min=20)
+    job = executor.submit(TrainJob(), dict(config=str(REPO / GFL), overrides=FAST + ['train_cfg.max_epochs=3'],
+                                           profile='tiny', work_dir=str(work_dir), wandb='disabled'), False)
+    deadline = time.time() + 300
+    while not (work_dir / 'last_checkpoint').exists() and time.time() < deadline and not job.done():
+        time.sleep(0.2)
+    assert not job.done(), 'the job ended before it could be preempted'
+    os.kill(_task_pid(tmp_path / 'jobs'), signal.SIGUSR2)
+    result = job.result()
+    assert result['status'] == 'done' and read_record(work_dir)['status'] == 'done'
+    job_log = '\n'.join(p.read_text() for p in (tmp_path / 'jobs').rglob('*_log.*'))
+    assert 'Requeued job' in job_log
+    assert 'resumed epoch' in logs(work_dir)

@@ -85,7 +85,7 @@ def test_torchrun_trains_a_run_on_two_cpu_processes(one_run, tmp_path, monkeypat
     from repro.launch import run_torchrun
     monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
     runs = plan(one_run, 'tiny')
-    assert run_torchrun(runs, 'tiny', wandb='disabled', gpus=2, master_port=29517) == {runs[0].key: 'done'}
+    assert run_torchrun(runs, 'tiny', wandb='disabled', cpu=True, gpus=2, master_port=29517) == {runs[0].key: 'done'}
     record = read_record(runs[0].work_dir)
     assert record['status'] == 'done' and record['rows'] == ['crosskd:table99/student']
     logs = '\n'.join(p.read_text() for p in runs[0].work_dir.glob('*/*.log'))
