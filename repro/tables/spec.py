@@ -184,7 +184,7 @@ def load_spec(path: str | Path) -> TableSpec:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         check.fail('version', f'expected a positive integer, got {version!r}')
     paper = data['paper']
-    if paper not in PAPERS:
+    if not isinstance(paper, str) or paper not in PAPERS:
         check.fail('paper', f"unknown paper {paper!r}; expected one of {', '.join(PAPERS)}")
     number = data['number']
     if isinstance(number, bool) or not isinstance(number, (int, str)) or not (
@@ -198,7 +198,7 @@ def load_spec(path: str | Path) -> TableSpec:
     if not metrics:
         check.fail('metrics', 'empty; list the metric columns, e.g. [AP, AP50, AP75]')
     for i, metric in enumerate(metrics):
-        if metric not in METRICS:
+        if not isinstance(metric, str) or metric not in METRICS:
             check.fail(f'metrics[{i}]', f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
         if metrics.count(metric) > 1:
             check.fail(f'metrics[{i}]', f'{metric} listed twice')
@@ -209,7 +209,7 @@ def load_spec(path: str | Path) -> TableSpec:
         if 'roles' in defaults:
             default_roles = tuple(check.seq(defaults['roles'], 'defaults.roles'))
             for i, role in enumerate(default_roles):
-                if role not in ROLES:
+                if not isinstance(role, str) or role not in ROLES:
                     check.fail(f'defaults.roles[{i}]', f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     label_header = check.text(data['label_header'], 'label_header') if 'label_header' in data else None
     rows_data = check.seq(data['rows'], 'rows')
@@ -240,7 +240,7 @@ def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_ov
     if not isinstance(label, str) or not label:  # '-' is a fine label; a YAML number is not
         check.fail(f'{field}.label', f'expected a string (quote it), got {label!r}')
     role = data['role']
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         check.fail(f'{field}.role', f"expected one of {', '.join(ROLES)}, got {role!r}")
     run = check.mapping(data['run'], f'{field}.run', _RUN_FIELDS)
     config = check.config(run['config'], f'{field}.run.config')
