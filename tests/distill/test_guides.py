@@ -42,3 +42,18 @@ def test_unknown_guide_is_a_clear_error():
     with pytest.raises(ReproError, match='bad arguments for guide gt_box'):
         run_guide({'type': 'gt_box', 'oops': 1}, context())
     assert {'gt_box', 'prediction_guided'} <= set(GUIDES)
+
+
+
+def test_terms_that_ask_a_guide_alike_share_one_computation(monkeypatch):
+    """GID's four terms name the same general-instance selection: it runs once per step, not four times."""
+    import repro.distill.guides as guides
+    from test_detector import batch, build
+    model, _ = build('gid_gfl.py')
+    calls = []
+    original = guides.GUIDES['general_instances']
+    monkeypatch.setitem(guides.GUIDES, 'general_instances', lambda ctx, **kw: calls.append(kw) or original(ctx, **kw))
+    terms = [t for t in model.spec.active if t.guide and t.guide['type'] == 'general_instances']
+    assert len(terms) == 4
+    losses = model.loss(*batch())
+    assert len(calls) == 1 and all(f'loss_kd_{t.name}' in losses for t in terms)

@@ -34,7 +34,7 @@ class KDContext:
     s_out: HeadOutputs
     t_out: HeadOutputs
     data_samples: list
-    cache: dict = field(default_factory=dict)  # for guides whose work several terms share (GID's selection)
+    cache: dict = field(default_factory=dict)  # guide answers, shared by the terms that ask alike (run_guide)
 
     @cached_property
     def targets(self) -> Targets:
@@ -80,15 +80,21 @@ GUIDES = _registry()
 
 
 def run_guide(cfg: dict, ctx: KDContext) -> dict:
+    """The guide's answer for this batch. Terms that name the same guide with the same arguments (PGD's cls and reg
+    terms, GID's three) share one computation: answers are cached on the context, which lives for one batch, and
+    are read-only to the losses."""
     cfg = dict(cfg)
     name = cfg.pop('type', None)
     if name not in GUIDES:
         raise ReproError(f"unknown guide type '{name}': choose one of {', '.join(sorted(GUIDES))}")
-    try:
-        with torch.no_grad():
-            return GUIDES[name](ctx, **cfg)
-    except TypeError as err:
-        raise ReproError(f'bad arguments for guide {name}: {err}') from err
+    key = ('guide', name, repr(sorted(cfg.items())))
+    if key not in ctx.cache:
+        try:
+            with torch.no_grad():
+                ctx.cache[key] = GUIDES[name](ctx, **cfg)
+        except TypeError as err:
+            raise ReproError(f'bad arguments for guide {name}: {err}') from err
+    return ctx.cache[key]
 
 
 def check_guide(cfg: dict, where: str) -> None:

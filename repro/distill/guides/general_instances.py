@@ -21,15 +21,11 @@ def general_instances(ctx, k: int = 10, nms_iou: float = 0.3, pre_nms: int = 300
     """Guide: {'boxes': per image (K_i, 4) GI boxes x1y1x2y2 pixels, 'strides': stride of each FPN level,
     'response_mask': per level (N, A, H, W), 1 on the priors assigned to a GI}.
 
-    The GID terms (feature, relation, response) share one selection per batch: it is cached on the context.
+    The GID terms (feature, relation, response) share one selection per batch (run_guide caches it).
     Point heads (FCOS, AutoAssign) have no anchors to match, so each point gets a square of side
     `point_anchor_scale`·stride (8: the ATSS / GFL anchor) for the response mask.
     """
-    key = (k, nms_iou, pre_nms, min_size, pos_iou, point_anchor_scale)
-    cache = ctx.cache.setdefault('general_instances', {})  # KDContext lives for one batch
-    if key not in cache:
-        cache[key] = _select(ctx, k, nms_iou, pre_nms, min_size, pos_iou, point_anchor_scale)
-    return cache[key]
+    return _select(ctx, k, nms_iou, pre_nms, min_size, pos_iou, point_anchor_scale)
 
 
 def _select(ctx, k, nms_iou, pre_nms, min_size, pos_iou, point_anchor_scale) -> dict:
