@@ -112,7 +112,7 @@ def main(argv=None) -> None:
 
 def check_finite(result: dict) -> None:
     """A NaN or infinite time or memory means a broken measurement: stop rather than write it."""
-    for row in result['methods'] + result['guides'] + result['assign'] + result['bf16']:
+    for row in result['methods'] + result['guides'] + result['bf16']:
         for key, value in row.items():
             values = value if isinstance(value, list) else [value]
             if any(isinstance(x, float) and not math.isfinite(x) for x in values):

@@ -43,7 +43,7 @@ def _paired(c: dict, a: dict, b: dict) -> list[float]:
 def summarise(variants: list) -> dict:
     records = [variant_record(v) for v in variants]
     by = {(r['kind'], r['method'] or r['pair'], r['dtype'], r['batch']): r for r in records}
-    methods, guides, assign = [], [], []
+    methods, guides = [], []
     for r in (r for r in records if r['kind'] == 'distilled'):
         a = by[('student', r['pair'], r['dtype'], r['batch'])]
         b = by[('teacher', r['pair'], r['dtype'], r['batch'])]
@@ -65,10 +65,6 @@ def summarise(variants: list) -> dict:
             guides.append(dict(method=r['method'], dtype=r['dtype'], batch=r['batch'], guides=guide['guides'],
                                guide_ms=guide['median_ms'], distilled_ms=r['median_ms'], share=share,
                                meets=dict(guide_share=share <= TARGETS['guide_share']) if pgw else {}))
-        part = by.get(('assign', r['method'], r['dtype'], r['batch']))
-        if part:
-            assign.append(dict(method=r['method'], dtype=r['dtype'], batch=r['batch'], assign_ms=part['median_ms'],
-                               distilled_ms=r['median_ms'], share=part['median_ms'] / r['median_ms']))
     bf16 = []
     for r in records:
         if r['dtype'] == 'bf16' and r['kind'] in ('student', 'distilled'):
@@ -78,7 +74,7 @@ def summarise(variants: list) -> dict:
                 bf16.append(dict(what=r['method'] or f"student {r['pair']}", batch=r['batch'],
                                  fp32_ms=fp32['median_ms'], bf16_ms=r['median_ms'], speedup=speedup,
                                  meets=dict(bf16_speedup=speedup >= TARGETS['bf16_speedup'])))
-    return dict(variants=records, methods=methods, guides=guides, assign=assign, bf16=bf16, targets=TARGETS)
+    return dict(variants=records, methods=methods, guides=guides, bf16=bf16, targets=TARGETS)
 
 
 def _mark(ok: bool) -> str:
@@ -102,9 +98,6 @@ def table(summary: dict) -> str:
         verdict = f" (target <= 3%: {_mark(g['meets']['guide_share'])})" if g['meets'] else ''
         lines.append(f"{g['method']} guides ({' + '.join(g['guides'])}) {g['dtype']} b{g['batch']}: "
                      f"{g['guide_ms']:.2f} ms = {100 * g['share']:.1f}% of the distilled step{verdict}")
-    for a in summary['assign']:
-        lines.append(f"{a['method']} second student target assignment (KDContext.targets) {a['dtype']} b{a['batch']}: "
-                     f"{a['assign_ms']:.2f} ms = {100 * a['share']:.1f}% of the distilled step")
     for s in summary['bf16']:
         lines.append(f"bf16 speed-up, {s['what']} b{s['batch']}: {s['fp32_ms']:.1f} -> {s['bf16_ms']:.1f} ms = "
                      f"{s['speedup']:.2f}x (target >= 1.6x: {_mark(s['meets']['bf16_speedup'])})")

@@ -5,8 +5,7 @@ Variants, per (dtype, batch): (a) `student`, the plain student's training step (
 backward, optimizer step, and the loss values read back as the Runner's logging does every iteration); (b)
 `teacher`, the teacher's forward (backbone, neck, head) under `no_grad` in eval mode on an already preprocessed
 batch; (c) `distilled`, the method's training step, exactly as (a) on the distiller; and parts of (c) timed
-alone on the same batch's outputs: `guide` (PGD's PGW masks, FGD's box masks) and `assign` (the second student
-target assignment that prediction terms use).
+alone on the same batch's outputs: `guide` (PGD's PGW masks, FGD's box masks).
 
 Models are built from the compiled method configs (repro.mmdet_bridge.compile_config) with random weights: no
 checkpoint is loaded, and pretrained-backbone init is skipped. The optimizer is the config's, with lr 0, so that
@@ -49,7 +48,7 @@ BOXES_PER_IMAGE = 7  # COCO train2017 averages 7.3 objects an image; the synthet
 class Variant:
     """One thing to time. `run` does one step; `modules` and `optimizer` hold what it keeps resident."""
     name: str
-    kind: str  # 'student', 'teacher', 'distilled', or a part of the distilled step: 'guide', 'assign'
+    kind: str  # 'student', 'teacher', 'distilled', or a part of the distilled step: 'guide'
     pair: str
     dtype: str
     batch: int
@@ -169,16 +168,14 @@ def guide_types(model) -> tuple[str, ...]:
 
 def parts(model, data: dict, device: str, dtype: str) -> dict[str, Callable[[], None]]:
     """Pieces of the distiller's step timed alone, on this batch's student and teacher outputs (computed here,
-    once): 'guide', its guides (PGD: PGW and background masks, both branches; FGD: box masks), and 'assign', the
-    student head's target assignment that prediction terms take from KDContext.targets (the head's loss has
-    already assigned the same targets once in the step). Only the parts the method has; none for mmdet's LD."""
+    once): 'guide', its guides (PGD: PGW and background masks, both branches; FGD: box masks). Only for methods
+    that have guides."""
     from repro.distill.guides import KDContext, run_guide
     spec = getattr(model, 'spec', None)
     if spec is None:
         return {}
     terms = [t for t in spec.active if t.guide]
-    assigns = any(not t.is_feature for t in spec.active)
-    if not terms and not assigns:
+    if not terms:
         return {}
     with torch.no_grad(), autocast(device, dtype):
         batch = model.data_preprocessor(data, True)
@@ -192,15 +189,12 @@ def parts(model, data: dict, device: str, dtype: str) -> dict[str, Callable[[], 
         return KDContext(model.student_adapter, model.teacher_adapter, feats, t_feats, s_out, t_out,
                          batch['data_samples'])
 
-    def guide():
+    def guide():  # one context for the step's terms, as in the step: terms that ask alike share an answer
         with torch.no_grad(), autocast(device, dtype):
+            ctx = context()
             for term in terms:
-                run_guide(term.guide, context())
-
-    def assign():
-        with autocast(device, dtype):
-            context().targets
-    return {**({'guide': guide} if terms else {}), **({'assign': assign} if assigns else {})}
+                run_guide(term.guide, ctx)
+    return {'guide': guide}
 
 
 def make_variants(setting: str, methods: list[str], dtypes: list[str], batches: list[int],

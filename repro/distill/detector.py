@@ -80,6 +80,10 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
 
     # --- training -------------------------------------------------------------------------------------------
     def loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:
+        with self.student_adapter.shared_assignment():  # the KD terms reuse the detection loss's assignment
+            return self._loss(batch_inputs, batch_data_samples)
+
+    def _loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:
         spec = self.spec
         feats = self.extract_feat(batch_inputs)
         s_out = self.student_adapter.forward(feats, spec.layer)

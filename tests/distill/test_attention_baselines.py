@@ -130,7 +130,7 @@ def test_frs_cls_by_hand():
 
 def test_feature_richness_is_the_teachers_max_class_score():
     logits = torch.randn(2, 6, 3, 5)  # e.g. 2 anchors x 3 classes on a 3 x 5 map
-    ctx = SimpleNamespace(t_out=SimpleNamespace(preds={'cls': [logits]}))
+    ctx = SimpleNamespace(t_out=SimpleNamespace(preds={'cls': [logits]}), cache={})
     richness = run_guide({'type': 'feature_richness'}, ctx)['richness'][0]
     assert richness.shape == (2, 3, 5)
     assert torch.allclose(richness[1, 2, 4], logits[1, :, 2, 4].sigmoid().max())

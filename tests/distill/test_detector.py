@@ -191,3 +191,24 @@ def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
     save_weights(model, tmp_path / 'weights.pth', 'key')
     plain = MODELS.build(cfg.model.student)
     plain.load_state_dict(torch.load(tmp_path / 'weights.pth', weights_only=True)['state_dict'], strict=True)
+
+
+@pytest.mark.parametrize('method', ['crosskd_gfl.py', 'crosskd_fcos.py', 'crosskd_retinanet.py', 'crosskd_atss.py'])
+def test_the_kd_terms_reuse_the_detection_losss_target_assignment(method, monkeypatch):
+    """One target assignment per step: the KD terms' region weights (HeadAdapter.targets) come from the assignment
+    the detection loss made, and they equal a fresh assignment's."""
+    model, _ = build(method)
+    head = model.bbox_head
+    calls = []
+    original = type(head).get_targets
+    monkeypatch.setattr(type(head), 'get_targets', lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    inputs, samples = batch()
+    shared = {}
+    real_targets = model.student_adapter.targets
+    monkeypatch.setattr(model.student_adapter, 'targets', lambda *a: shared.setdefault('t', real_targets(*a)))
+    losses = model.loss(inputs, samples)
+    assert len(calls) == 1 and any(k.startswith('loss_kd_') for k in losses)
+    fresh = real_targets(model.student_adapter.forward(model.extract_feat(inputs), model.spec.layer), samples)
+    assert len(calls) == 2  # outside a step nothing is shared
+    for name in ('valid', 'pos', 'num_pos'):
+        assert torch.equal(getattr(shared['t'], name), getattr(fresh, name))

@@ -100,6 +100,7 @@ def test_pfi_by_hand():
 class FakeContext:
     def __init__(self, student, teacher):
         self.s_out, self.t_out = HeadOutputs(student), HeadOutputs(teacher)
+        self.cache = {}  # run_guide keeps guide answers here
 
 
 def test_prediction_difference_by_hand():

@@ -14,6 +14,7 @@ features reproduces `head.forward` exactly; the equivalence tests check this for
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -49,6 +50,20 @@ class Targets:
     valid: Tensor
     pos: Tensor
     num_pos: Tensor
+
+
+def _call_key(value):
+    """A hashable key of get_targets' arguments: tensors by shape (priors and valid flags are remade identically),
+    containers and image metas by content, anything else (GT InstanceData) by identity."""
+    if isinstance(value, torch.Tensor):
+        return ('tensor', tuple(value.shape), str(value.dtype))
+    if isinstance(value, (list, tuple)):
+        return tuple(_call_key(v) for v in value)
+    if isinstance(value, dict):
+        return ('dict', tuple((k, _call_key(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return ('object', id(value))
 
 
 class HeadAdapter:
@@ -131,6 +146,29 @@ class HeadAdapter:
     def targets(self, outputs: HeadOutputs, data_samples) -> Targets:
         """The head's own target assignment for the student's predictions."""
         raise NotImplementedError
+
+    @contextmanager
+    def shared_assignment(self):
+        """Within the block, a repeated `head.get_targets` call on the same batch is answered from the first one: the
+        detection loss assigns targets, and the KD terms' `targets()` reuse that assignment instead of running it again.
+
+        Every head served here assigns from priors and GT boxes alone (no predictions), and makes its priors the same
+        way each time, so two calls on one batch match when their GT instances are the same objects and their prior
+        tensors have the same shapes. The answer is shared read-only."""
+        head = self.head
+        original = head.get_targets
+        answers = {}
+
+        def get_targets(*args, **kwargs):
+            key = _call_key((args, sorted(kwargs.items())))
+            if key not in answers:
+                answers[key] = original(*args, **kwargs)
+            return answers[key]
+        head.get_targets = get_targets  # an instance attribute over the class's method, for this block only
+        try:
+            yield
+        finally:
+            del head.get_targets
 
     # --- shared helpers ---------------------------------------------------------------------------------
     def priors(self, maps: list[Tensor]) -> Tensor:
