@@ -42,10 +42,25 @@ def quality_scores(cls_scores: Tensor, boxes: Tensor, priors_xy: Tensor, gt_boxe
     Returns:
         (G, L) quality in [0, 1]; 0 where the location centre is not strictly inside the GT box.
     """
+    return quality_from_terms(*quality_terms(cls_scores, boxes, priors_xy, gt_boxes, gt_labels), xi)
+
+
+@torch.no_grad()
+def quality_terms(cls_scores: Tensor, boxes: Tensor, priors_xy: Tensor, gt_boxes: Tensor, gt_labels: Tensor,
+                  inside: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """The ξ-free part of eq. 1, (1[X in b]·p, 1[X in b]·IoU) each (G, L), so that quality for several ξ (PGD's cls
+    and reg terms) costs one decode, IoU and inside test: see :func:`quality_from_terms`. Arguments as
+    :func:`quality_scores`; `inside` (G, L) bool, when the caller has it, replaces the inside test."""
+    inside = inside_boxes(priors_xy, gt_boxes) if inside is None else inside
     p = cls_scores[:, gt_labels.long()].t().clamp(0, 1)                # (G, L)
     iou = bbox_overlaps(gt_boxes, boxes).clamp(0, 1)                   # (G, L)
-    q = p.pow(1 - xi) * iou.pow(xi)
-    return q * inside_boxes(priors_xy, gt_boxes).to(q.dtype)
+    return p * inside, iou * inside
+
+
+def quality_from_terms(p: Tensor, iou: Tensor, xi: float) -> Tensor:
+    """q = p^(1−ξ) · IoU^ξ of the masked terms: where 1[X in b] = 0 one factor is 0^a with a > 0, or both exponents
+    meet 0 only where the other factor carries the mask (ξ = 0 or 1), so q keeps eq. 1's zero outside the box."""
+    return p.pow(1 - xi) * iou.pow(xi)
 
 
 def max_over_predictions(quality: Tensor, num_per_location: int) -> Tensor:
@@ -77,7 +92,7 @@ def _quad_form(d: Tensor, a: Tensor, b: Tensor, c: Tensor, eps: float) -> Tensor
 @torch.no_grad()
 def pgw_weights(quality: Tensor, priors_xy: Tensor, level_index: Tensor, k: int = 30, strategy: str = 'ours',
                 gt_boxes: Tensor | None = None, eps: float = 1e-2, box_gauss_alpha: float = 1.0,
-                centre_ratio: float = 0.2, normalise: bool = True) -> Tensor:
+                centre_ratio: float = 0.2, normalise: bool = True, inside: Tensor | None = None) -> Tensor:
     """The PGW foreground mask M (eq. 2–4) of one image, or one of the Table 5 alternatives.
 
     Candidates of GT o are its in-box locations (``gt_boxes`` given) or, without boxes, its locations with q > 0.
@@ -111,6 +126,7 @@ def pgw_weights(quality: Tensor, priors_xy: Tensor, level_index: Tensor, k: int 
         box_gauss_alpha: α of 'box_gauss'.
         centre_ratio: side ratio of 'centre'.
         normalise: apply eq. 4; False returns I.
+        inside: (G, L) bool inside_boxes(priors_xy, gt_boxes), when the caller has it.
 
     Returns:
         (L,) weights M (or I); all zero when G = 0.
@@ -121,7 +137,9 @@ def pgw_weights(quality: Tensor, priors_xy: Tensor, level_index: Tensor, k: int 
         raise ValueError(f'strategy {strategy!r} needs gt_boxes')
     L = quality.shape[1]
     dtype = quality.dtype
-    valid = inside_boxes(priors_xy, gt_boxes) if gt_boxes is not None else quality > 0      # (G, L)
+    if inside is None:
+        inside = inside_boxes(priors_xy, gt_boxes) if gt_boxes is not None else quality > 0
+    valid = inside                                                                           # (G, L)
     x, y = priors_xy[None, :, 0], priors_xy[None, :, 1]
 
     if strategy in ('box', 'box_gauss', 'centre', 'quality'):
@@ -175,7 +193,8 @@ def _topk_importance(quality: Tensor, valid: Tensor, priors_xy: Tensor, k: int, 
 
 
 @torch.no_grad()
-def background_mask(priors_xy: Tensor, gt_boxes: Tensor, level_index: Tensor, normalise: bool = True) -> Tensor:
+def background_mask(priors_xy: Tensor, gt_boxes: Tensor, level_index: Tensor, normalise: bool = True,
+                    inside: Tensor | None = None) -> Tensor:
     """N^cls of eq. 5: 1⁻ / (count of 1⁻ on the level), with 1⁻ = 1 where the location lies inside no GT box.
 
     The paper defines the background by the boxes, not by a zero PGW weight: a location inside a box but outside T^o
@@ -186,10 +205,11 @@ def background_mask(priors_xy: Tensor, gt_boxes: Tensor, level_index: Tensor, no
         gt_boxes: (G, 4) x1y1x2y2; G = 0 makes every location background.
         level_index: (L,) int FPN level of each location.
         normalise: divide by the per-level background count; False returns the 0/1 indicator.
+        inside: (G, L) bool inside_boxes(priors_xy, gt_boxes), when the caller has it.
 
     Returns:
         (L,) background weights in the dtype of ``priors_xy``.
     """
-    inside = inside_boxes(priors_xy, gt_boxes)
+    inside = inside_boxes(priors_xy, gt_boxes) if inside is None else inside
     bg = (~torch.cat([inside.new_zeros(1, inside.shape[1]), inside]).any(0)).to(priors_xy.dtype)
     return per_level_normalise(bg, level_index) if normalise else bg

@@ -57,3 +57,33 @@ def test_terms_that_ask_a_guide_alike_share_one_computation(monkeypatch):
     assert len(terms) == 4
     losses = model.loss(*batch())
     assert len(calls) == 1 and all(f'loss_kd_{t.name}' in losses for t in terms)
+
+
+@pytest.mark.parametrize('method', ['pgd_atss.py', 'pgd_gfl.py', 'pgd_fcos.py'])
+def test_pgd_terms_of_different_xi_share_the_base_and_match_eq_1_computed_directly(method):
+    """The shared ξ-free work (repro.distill.guides.prediction_guided.pgw_base) gives, for each term's ξ, exactly
+    the masks of eq. 1-5 computed from scratch with quality_scores, pgw_weights and background_mask."""
+    from repro.distill.guides.prediction_guided import centres_of, per_level
+    from repro.distill.pgw import background_mask, max_over_predictions, pgw_weights, quality_scores
+    ctx = context(method)
+    adapter, t_out = ctx.teacher_adapter, ctx.t_out
+    head = adapter.head
+    anchors = t_out.preds['cls'][0].shape[1] // head.cls_out_channels
+    scores = adapter.flatten(t_out.preds['cls'], head.cls_out_channels).sigmoid()
+    reg = adapter.flatten(t_out.preds['reg'], t_out.preds['reg'][0].shape[1] // anchors)
+    priors = adapter.priors(t_out.preds['reg'])
+    centres = centres_of(priors, adapter)
+    level = ctx.locations[1]
+    for xi in (0.8, 0.6):  # PGD's cls and reg terms, one context: the second reuses the first's base
+        out = run_guide({'type': 'prediction_guided', 'xi': xi, 'k': 9}, ctx)
+        fg, bg = [], []
+        for n, sample in enumerate(ctx.data_samples):
+            gt = sample.gt_instances
+            q = quality_scores(scores[n], adapter.decode(reg[n], priors), centres, gt.bboxes, gt.labels, xi)
+            fg.append(pgw_weights(max_over_predictions(q, anchors), centres[::anchors], level, k=9,
+                                  gt_boxes=gt.bboxes))
+            bg.append(background_mask(centres[::anchors], gt.bboxes, level))
+        for got, want in zip(out['fg'] + out['bg'], per_level(torch.stack(fg), ctx.sizes) +
+                             per_level(torch.stack(bg), ctx.sizes)):
+            assert torch.allclose(got, want, atol=1e-7)
+    assert sum(1 for key in ctx.cache if key[0] == 'pgw_base') == 1
