@@ -199,15 +199,20 @@ def test_the_kd_terms_reuse_the_detection_losss_target_assignment(method, monkey
     the detection loss made, and they equal a fresh assignment's."""
     model, _ = build(method)
     head = model.bbox_head
-    calls = []
+    calls, anchor_calls = [], []
     original = type(head).get_targets
     monkeypatch.setattr(type(head), 'get_targets', lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    if hasattr(head, 'get_anchors'):  # anchor heads: the anchors and valid flags are made once too
+        anchors = type(head).get_anchors
+        monkeypatch.setattr(type(head), 'get_anchors',
+                            lambda self, *a, **k: anchor_calls.append(1) or anchors(self, *a, **k))
     inputs, samples = batch()
     shared = {}
     real_targets = model.student_adapter.targets
     monkeypatch.setattr(model.student_adapter, 'targets', lambda *a: shared.setdefault('t', real_targets(*a)))
     losses = model.loss(inputs, samples)
     assert len(calls) == 1 and any(k.startswith('loss_kd_') for k in losses)
+    assert len(anchor_calls) == (1 if hasattr(head, 'get_anchors') else 0)
     fresh = real_targets(model.student_adapter.forward(model.extract_feat(inputs), model.spec.layer), samples)
     assert len(calls) == 2  # outside a step nothing is shared
     for name in ('valid', 'pos', 'num_pos'):

@@ -52,6 +52,18 @@ class Targets:
     num_pos: Tensor
 
 
+SHARED_METHODS = ('get_anchors', 'get_targets')  # the head methods shared_assignment remembers within a step
+
+
+def _containers_copied(value):
+    """Nested lists and tuples copied, their tensors shared."""
+    if isinstance(value, list):
+        return [_containers_copied(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_containers_copied(v) for v in value)
+    return value
+
+
 def _call_key(value):
     """A hashable key of get_targets' arguments: tensors by shape (priors and valid flags are remade identically),
     containers and image metas by content, anything else (GT InstanceData) by identity."""
@@ -63,6 +75,8 @@ def _call_key(value):
         return ('dict', tuple((k, _call_key(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, torch.device):
+        return str(value)
     return ('object', id(value))
 
 
@@ -149,26 +163,32 @@ class HeadAdapter:
 
     @contextmanager
     def shared_assignment(self):
-        """Within the block, a repeated `head.get_targets` call on the same batch is answered from the first one: the
-        detection loss assigns targets, and the KD terms' `targets()` reuse that assignment instead of running it again.
+        """Within the block, a repeated `head.get_anchors` or `head.get_targets` call on the same batch is answered from
+        the first one: the detection loss assigns targets, and the KD terms' `targets()` reuse that assignment (and
+        its anchors and valid flags) instead of making them again.
 
         Every head served here assigns from priors and GT boxes alone (no predictions), and makes its priors the same
         way each time, so two calls on one batch match when their GT instances are the same objects and their prior
-        tensors have the same shapes. The answer is shared read-only."""
+        tensors have the same shapes. Each caller gets its own lists of the answer's tensors, which are shared
+        read-only."""
         head = self.head
-        original = head.get_targets
         answers = {}
 
-        def get_targets(*args, **kwargs):
-            key = _call_key((args, sorted(kwargs.items())))
-            if key not in answers:
-                answers[key] = original(*args, **kwargs)
-            return answers[key]
-        head.get_targets = get_targets  # an instance attribute over the class's method, for this block only
+        def remembered(name, original):
+            def method(*args, **kwargs):
+                key = (name, _call_key((args, sorted(kwargs.items()))))
+                if key not in answers:
+                    answers[key] = original(*args, **kwargs)
+                return _containers_copied(answers[key])  # GFLHead.get_targets rewrites its anchor lists in place
+            return method
+        shared = [name for name in SHARED_METHODS if hasattr(head, name)]
+        for name in shared:  # instance attributes over the class's methods, for this block only
+            setattr(head, name, remembered(name, getattr(head, name)))
         try:
             yield
         finally:
-            del head.get_targets
+            for name in shared:
+                delattr(head, name)
 
     # --- shared helpers ---------------------------------------------------------------------------------
     def priors(self, maps: list[Tensor]) -> Tensor:
