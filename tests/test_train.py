@@ -69,7 +69,7 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     (tmp_path / RESULT_FILE).unlink()
     result = train(GFL, FAST + ['train_cfg.max_epochs=2'], profile='tiny', work_dir=tmp_path)
     logs = '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))
-    assert 'Auto resumed from the latest checkpoint' in logs and 'resumed epoch: 1' in logs
+    assert 'resumed epoch: 1' in logs  # from epoch_1.pth, which repro.train.resume_point picked
     assert len(_losses(tmp_path)) == 8  # 4 iterations per epoch, none repeated
     assert result['status'] == 'done'
 

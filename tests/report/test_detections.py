@@ -50,7 +50,8 @@ def test_figures_of_real_runs_name_their_runs_and_count_their_boxes(tmp_path):
     figures, notes = make_figures(spec, runs, 'tiny', tmp_path / 'out')
     assert notes == []
     drawn = {f.name: f for f in figures}
-    assert set(drawn) == {'gradient_maps', 'quality_heatmaps', 'masking_curve', 'ablation', 'detections'}
+    assert set(drawn) == {'gradient_maps', 'quality_heatmaps', 'masking_curve', 'ablation', 'detections',
+                          'training_dynamics'}
 
     teacher = next(r for r in runs if r.role == 'teacher')
     student = next(r for r in runs if r.role == 'student')

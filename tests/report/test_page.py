@@ -36,12 +36,12 @@ def test_pages_load_in_headless_chromium_without_errors(tmp_path_factory):
 
     index = load(binary, out / 'index.html')
     assert index.errors == [] and index.broken_images == []
-    assert index.images == 4  # gradient maps, quality heatmaps, masking curve, detections
+    assert index.images == 5  # gradient maps, quality heatmaps, masking curve, detections, training dynamics
     assert index.tables == 1 and index.rows == len(load_all()) + 1  # every spec, and the test table
     assert index.texts[-1] == spec.id
 
     page = load(binary, out / 'crosskd_table97.html')
-    assert page.errors == [] and page.broken_images == [] and page.images == 4
+    assert page.errors == [] and page.broken_images == [] and page.images == 5
     assert page.tables == 2 and page.rows == len(spec.rows) + len(runs)  # the report table, the runs behind it
     assert page.texts[:len(spec.rows)] == [r.label for r in spec.rows]
 
