@@ -18,7 +18,7 @@ PANELS = (('to_teacher/cls', 'to teacher: cls (QFL)'), ('to_teacher/box', 'to te
 
 
 def row_name(row) -> str:
-    return f'{row.group} {row.label}' if getattr(row, 'group', None) else row.label
+    return f'{row.group} {row.label}' if row.group else row.label
 
 
 def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dict]]], list[str]]:
