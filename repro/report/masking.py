@@ -18,10 +18,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from repro.errors import ReproError
-from repro.report.checkpoints import cached_figure, load_detector, quiet, save_figure, val_evaluator, val_loader
+from repro.report.checkpoints import load_detector, quiet, save_figure, val_evaluator, val_loader
 from repro.report.figures import Figure, register
-from repro.report.quality import XI, missing_note, pick_teachers, prediction_quality
+from repro.report.quality import XI, missing_note, prediction_quality, teachers_figure
 
 PERCENTS = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)  # X of PGD Fig. 3
 TITLE = 'Teacher mAP after masking its top-X% quality predictions'
@@ -132,17 +131,12 @@ def cached_curve(run, weights: Path, cache_dir: Path, percents=PERCENTS) -> dict
 
 @register('masking_curve')
 def masking_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
-    """The figure for a table with teacher runs of the five detectors (see repro.report.quality.pick_teachers)."""
+    """The figure for a table with teacher runs of the five detectors (see repro.report.quality.teachers_figure)."""
     from repro.store import read_record
-    picked = pick_teachers(runs)
-    if picked is None:
+    target = teachers_figure(runs, fig_dir, 'masking_curve', TITLE, 'mask the predictions of')
+    if target is None:
         return None
-    done, missing = picked
-    if not done:
-        raise ReproError(f'no finished teacher run to mask the predictions of ({missing_note(missing)})')
-    keys = '-'.join(run.key for run, _ in done.values())
-    path = fig_dir / f'masking_curve-{keys}.png'
-    figure = cached_figure('masking_curve', TITLE, path, [w for _, w in done.values()])
+    done, missing, path, figure = target
     if figure is None:
         curves = {name: cached_curve(run, weights, fig_dir) for name, (run, weights) in done.items()}
         recorded = {name: (read_record(run.work_dir) or {}).get('metrics', {}).get('AP')

@@ -137,19 +137,28 @@ def missing_note(missing: dict[str, str]) -> str:
     return '; '.join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
 
 
-@register('quality_heatmaps')
-def quality_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGES) -> Figure | None:
-    """The figure for a table with teacher runs of the five detectors; the missing ones are named in the caption.
-    Tables sharing the teachers share the figure (named by their run keys)."""
+def teachers_figure(runs, fig_dir: Path, name: str, title: str, purpose: str):
+    """What the figures drawn from the five detectors' teachers share: (finished teachers, missing ones, the PNG
+    path named by the teachers' run keys, the figure already drawn there or None); None when the table has no such
+    teacher. No finished teacher at all is a ReproError saying what could not be done (`purpose`)."""
     picked = pick_teachers(runs)
     if picked is None:
         return None
     done, missing = picked
     if not done:
-        raise ReproError(f'no finished teacher run to draw quality heatmaps from ({missing_note(missing)})')
-    keys = '-'.join(run.key for run, _ in done.values())
-    path = fig_dir / f'quality_heatmaps-{keys}.png'
-    hit = cached_figure('quality_heatmaps', TITLE, path, [w for _, w in done.values()])
+        raise ReproError(f'no finished teacher run to {purpose} ({missing_note(missing)})')
+    path = fig_dir / f"{name}-{'-'.join(run.key for run, _ in done.values())}.png"
+    return done, missing, path, cached_figure(name, title, path, [w for _, w in done.values()])
+
+
+@register('quality_heatmaps')
+def quality_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGES) -> Figure | None:
+    """The figure for a table with teacher runs of the five detectors; the missing ones are named in the caption.
+    Tables sharing the teachers share the figure (named by their run keys)."""
+    target = teachers_figure(runs, fig_dir, 'quality_heatmaps', TITLE, 'draw quality heatmaps from')
+    if target is None:
+        return None
+    done, missing, path, hit = target
     if hit is None:
         hit = draw(done, path, profile, images)
     if missing:  # the caption names what is missing now, not when the figure was drawn
