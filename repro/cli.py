@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
+import os
 import signal
 import sys
 import warnings
@@ -22,6 +22,8 @@ def quiet_warnings() -> None:
 def quiet_mmengine(stdout: bool = True):
     """Silence mmengine's INFO lines (init reports, CocoMetric's summaries) and, with `stdout`, plain prints
     (pycocotools') inside the block."""
+    import logging
+
     from mmengine.logging import MMLogger
     logger = MMLogger.get_current_instance()
     level = logger.level
@@ -48,9 +50,13 @@ def run_cli(main: Callable[[], None]) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         main()
+        sys.stdout.flush()  # here, where a reader gone away is handled, not at exit
     except ReproError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # the reader went away (`... | head`): what it did not read is nobody's loss
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        sys.exit(1)
     except KeyboardInterrupt as err:
         what = 'stopped by SIGTERM' if isinstance(err, Terminated) else 'interrupted'
         print(f'{what}; rerun the same command to resume from the last checkpoint', file=sys.stderr)

@@ -6,10 +6,9 @@ key on every machine.
 """
 from __future__ import annotations
 
-import ast
+import contextlib
 import copy
 import functools
-import difflib
 import hashlib
 import json
 import re
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.errors import ReproError
-from repro.store import WEIGHTS_FILE
+from repro.store import WEIGHTS_FILE, default_work_dir
 from repro.profiles import CONFIG_DIR, check_coco_root, check_dataset_root, coco_root, dataset_root, profile_file
 
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
@@ -62,9 +61,47 @@ def _read_config(path: str, mtime_ns: int, size: int):
     compiles the same teacher and profile configs again and again. Callers get deep copies."""
     from mmengine.config import Config
     try:
-        return Config.fromfile(path)
+        with _memoized_package_lookups():
+            return Config.fromfile(path)
     except Exception as err:  # a config is user code: any error in it is the user's to fix
         raise ReproError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
+
+
+@contextlib.contextmanager
+def _memoized_package_lookups():
+    """Inside the block, mmengine resolves each `mmdet::` base once per process. For each base of each config it
+    reloads pkg_resources to see that mmdet is installed (0.04 s) and reads every metafile of mmdet (about 100
+    YAML files, 0.4 s); the answers depend only on the installed packages."""
+    from mmengine.config import config as module
+    originals = {'_get_external_cfg_path': module._get_external_cfg_path, 'is_installed': module.is_installed}
+    module._get_external_cfg_path, module.is_installed = _external_cfg_path, _is_installed
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+
+
+@functools.lru_cache(maxsize=None)
+def _is_installed(package: str) -> bool:
+    from mmengine.utils import is_installed
+    return is_installed(package)
+
+
+def _external_cfg_path(package_path: str, cfg_file: str) -> str:
+    path, error = _external_lookup(package_path, cfg_file)
+    if error:
+        raise error  # mmengine's ValueError for a base config without a metafile entry, which it then handles
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _external_lookup(package_path: str, cfg_file: str) -> tuple[str | None, ValueError | None]:
+    from mmengine.config.utils import _get_external_cfg_path
+    try:
+        return _get_external_cfg_path(package_path, cfg_file), None
+    except ValueError as err:
+        return None, err
 
 
 def compile_config(config: str | Path, profile: str, overrides: list[str] | None = None,
@@ -160,7 +197,6 @@ def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
 
 
 def _own_weights(teacher: 'Compiled') -> Path:
-    from repro.train import default_work_dir
     return default_work_dir(teacher.config, teacher.profile, teacher.run_key) / WEIGHTS_FILE
 
 
@@ -290,6 +326,7 @@ def apply_overrides(cfg, overrides: list[str], source: str) -> set[str]:
         if not sep or not key:
             raise ReproError(f"bad override '{item}': write it as key=value, for example train_cfg.max_epochs=6")
         if not adding and key not in flat:
+            import difflib
             close = difflib.get_close_matches(key, flat, n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else ''
             hint += f' (write +{key}=... to add a new key)'
@@ -313,6 +350,7 @@ def _flat_keys(node, prefix: str = '') -> set[str]:
 
 
 def _parse_value(raw: str):
+    import ast
     try:
         return ast.literal_eval(raw)
     except (ValueError, SyntaxError):

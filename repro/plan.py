@@ -13,8 +13,7 @@ from pathlib import Path
 
 from repro.mmdet_bridge import Compiled, compile_config
 from repro.profiles import REPO_ROOT
-from repro.store import status
-from repro.train import default_work_dir, teacher_dir
+from repro.store import default_work_dir, status, teacher_dir
 
 COCO_TRAIN_IMAGES = 117266  # train2017 images with at least one box (mmdet's filter_empty_gt)
 COCO_VAL_IMAGES = 5000
@@ -32,18 +31,15 @@ class PlannedRun:
     seed: int
     role: str
     work_dir: Path
-    compiled: Compiled = field(repr=False)
+    compiled: Compiled | None = field(default=None, repr=False)  # None in a plan read back by repro.plan_cache
     rows: list[str] = field(default_factory=list)
     needs: str | None = None  # the run key of the teacher run this run waits for
+    evaluate_from: str | None = None  # the checkpoint this run evaluates instead of training (a zoo teacher's row)
+    gpu_hours: float | None = None  # coco profile: the rough training cost (estimate_gpu_hours)
 
     @property
     def name(self) -> str:
         return Path(self.config).stem
-
-    @property
-    def evaluate_from(self) -> str | None:
-        """The checkpoint this run evaluates instead of training (a zoo teacher's row), if any."""
-        return self.compiled.cfg.get('evaluate_from')
 
     def status(self) -> str:
         return status(self.work_dir, self.key)
@@ -60,7 +56,9 @@ def plan(spec, profile: str, seeds: int = 1, data_root: str | None = None,
         if run is None:
             run = runs[compiled.run_key] = PlannedRun(
                 compiled.run_key, config, tuple(overrides), seed, role,
-                default_work_dir(config, profile, compiled.run_key), compiled)
+                default_work_dir(config, profile, compiled.run_key), compiled,
+                evaluate_from=compiled.cfg.get('evaluate_from'),
+                gpu_hours=estimate_gpu_hours(compiled.cfg) if profile == 'coco' else None)
         if row and row not in run.rows:
             run.rows.append(row)
         return run
@@ -85,14 +83,14 @@ def plan(spec, profile: str, seeds: int = 1, data_root: str | None = None,
     return list(runs.values())
 
 
-def gpu_hours(run: PlannedRun) -> float | None:
-    """A rough coco-profile training cost in GPU-hours (see SECONDS_PER_IMAGE); None where a backbone is unknown."""
-    cfg = run.compiled.cfg
+def estimate_gpu_hours(cfg) -> float | None:
+    """A rough coco-profile training cost of a compiled config in GPU-hours (see SECONDS_PER_IMAGE); None where a
+    backbone is unknown."""
     student = cfg.model.get('student', cfg.model)
     per_image = _per_image(student.backbone)
     if per_image is None:
         return None
-    if run.evaluate_from:  # inference alone, about a third of a training step
+    if cfg.get('evaluate_from'):  # inference alone, about a third of a training step
         return round(COCO_VAL_IMAGES * per_image / 3 / 3600, 2)
     if 'teacher' in cfg.model or 'teacher_config' in cfg.model:
         teacher = cfg.model.get('teacher') or cfg.model.teacher_config.model

@@ -28,6 +28,12 @@ DATASETS = {
 }
 
 
+def cache_root() -> Path:
+    """Where the harness caches what it can make again (synthetic datasets, zoo teachers, plans): $REPRO_CACHE,
+    default ~/.cache/repro."""
+    return Path(os.environ.get('REPRO_CACHE') or Path.home() / '.cache' / 'repro')
+
+
 def profile_file(name: str) -> Path:
     if name not in PROFILES:
         raise ReproError(f"unknown profile '{name}': choose one of {', '.join(PROFILES)}")

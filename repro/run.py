@@ -13,6 +13,7 @@ import sys
 
 from repro.cli import run_cli
 from repro.errors import ReproError
+from repro.plan_cache import plan_for
 from repro.profiles import PROFILES, default_profile
 from repro.tables.listing import describe, list_json, list_text
 from repro.tables.spec import check_configs, load_all, resolve
@@ -62,13 +63,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.json and not args.list:
         parser.error('--json goes with --list')
-    specs = load_all()
     if args.list:
+        specs = load_all()
         print(list_json(specs) if args.json else list_text(specs))
         return
     if not args.table:
         parser.error('name a table, or pass --list')
-    spec, note = resolve(args.table, specs)
+    spec, note = resolve(args.table)
     if note:
         print(f'note: {note}', file=sys.stderr)
     if args.show:
@@ -82,16 +83,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_table(spec, args) -> None:
-    from repro.launch import move_aside
-    from repro.plan import plan
-    from repro.report import write_report
     check_configs(spec)
     profile = args.profile or default_profile(args.data_root)
-    runs = plan(spec, profile, args.seeds, args.data_root, check_data=not args.dry_run)
+    runs = plan_for(spec, profile, args.seeds, args.data_root, args.dry_run)
     if args.dry_run:
         print(plan_text(spec, runs, profile))
         return
+    from repro.launch import move_aside
+    from repro.report import write_report
     check_launcher(args)  # before --rerun moves anything aside
+    from repro.evaluation.coco_backend import backend
+    backend()  # a bad REPRO_COCO_EVAL stops here, not after training
     known = {row.id for row in spec.rows}
     unknown = set(args.rerun) - known - {'all'}
     if unknown:
@@ -137,13 +139,12 @@ def launch(runs, profile: str, args, title: str) -> dict[str, str]:
 
 
 def plan_text(spec, runs, profile: str) -> str:
-    from repro.plan import gpu_hours
     lines = [f'{spec.id}: {len(runs)} runs under the {profile} profile']
     total = 0.0
     states = {run.key: run.status() for run in runs}  # each record read once
     for run in runs:
         state = states[run.key]
-        hours = gpu_hours(run) if profile == 'coco' else None
+        hours = run.gpu_hours
         total += hours or 0.0
         needs = f' after {run.needs}' if run.needs else ''
         cost = f', ~{hours:g} GPU-h' if hours is not None else ''

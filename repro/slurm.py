@@ -7,7 +7,6 @@ which resumes from the run's last checkpoint. With several GPUs per node, each t
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import submitit
@@ -15,6 +14,7 @@ import submitit
 from repro.errors import ReproError
 from repro.plan import PlannedRun
 from repro.profiles import REPO_ROOT
+from repro.store import work_dirs_root
 
 
 class TrainJob(submitit.helpers.Checkpointable):
@@ -97,4 +97,4 @@ def _kwargs(run: PlannedRun, profile: str, data_root: str | None, wandb: str | N
 
 
 def default_folder() -> Path:
-    return Path(os.environ.get('REPRO_WORK_DIRS') or REPO_ROOT / 'work_dirs') / 'slurm'
+    return work_dirs_root() / 'slurm'

@@ -17,12 +17,27 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.io import atomic_write_json
+from repro.profiles import REPO_ROOT
 
 RESULT_FILE = 'result.json'
 WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights (a distiller's: the plain student's)
 LOCK_FILE = '.lock'
 STATUSES = ('pending', 'running', 'interrupted', 'failed', 'stale', 'done')
 
+
+def work_dirs_root() -> Path:
+    """Where the store's work dirs live: $REPRO_WORK_DIRS, default work_dirs in the repo."""
+    return Path(os.environ.get('REPRO_WORK_DIRS') or REPO_ROOT / 'work_dirs')
+
+
+def default_work_dir(config: str | Path, profile: str, run_key: str) -> Path:
+    """<work dirs root> / profile / <config name>-<run key>."""
+    return work_dirs_root() / profile / f'{Path(config).stem}-{run_key}'
+
+
+def teacher_dir(compiled) -> Path:
+    """The work dir of a distillation run's teacher run."""
+    return default_work_dir(compiled.teacher.config, compiled.teacher.profile, compiled.teacher.run_key)
 
 class RunBusy(ReproError):
     """Another process holds the run's lock."""

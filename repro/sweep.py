@@ -103,13 +103,14 @@ def _run_rows(points: list, options) -> list[str]:
     from dataclasses import replace
 
     from repro.plan import plan
+    from repro.plan_cache import plan_for
     from repro.report import write_report
     from repro.run import launch, plan_text
     spec, profile = points[0].spec, points[0].profile
     wanted = {pt.row.id for pt in points}
     narrowed = replace(spec, rows=tuple(row for row in spec.rows if row.id in wanted))
     check_configs(narrowed)
-    runs = plan(narrowed, profile, 1, options.data_root, check_data=not options.dry_run)
+    runs = plan_for(narrowed, profile, 1, options.data_root, options.dry_run)
     if options.dry_run:
         print(plan_text(narrowed, runs, profile))
         return []
@@ -126,14 +127,14 @@ def _run_rows(points: list, options) -> list[str]:
 def run_one(params: dict, options) -> None:
     """One sweep run, as a W&B agent starts it: the row its parameters select, planned and launched like a table
     run (its teacher run first if missing; a finished run is reused and its metrics logged to the agent's run)."""
-    from repro.plan import plan
+    from repro.plan_cache import plan_for
     from repro.run import launch, plan_text
     from repro.store import read_record
     from repro.sweep_points import point
     from repro.tracking import AGENT_RUN_ENV, MODE_ENV, agent_run_id, log_record_to_agent, wandb_mode
     pt = point(params, options.data_root)
     check_configs(pt.narrowed)
-    runs = plan(pt.narrowed, pt.profile, 1, options.data_root, check_data=not options.dry_run)
+    runs = plan_for(pt.narrowed, pt.profile, 1, options.data_root, options.dry_run)
     run = next(r for r in runs if f'{pt.spec.id}/{pt.row.id}' in r.rows)
     print(f'{pt.spec.id} {pt.label}: row {pt.row.id} ({pt.row.label}), run {run.key} ({pt.profile})')
     if options.dry_run:

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from repro.errors import ReproError
+from repro.profiles import cache_root
 
 FORMAT_VERSION = 1  # bump when the drawing changes, so stale caches are not reused
 CLASSES = ('disk', 'square', 'triangle', 'cross', 'ring', 'star')
@@ -76,8 +77,7 @@ class SyntheticSpec:
 
 
 def default_cache_root() -> Path:
-    base = os.environ.get('REPRO_CACHE') or os.path.join(os.path.expanduser('~'), '.cache', 'repro')
-    return Path(base) / 'data'
+    return cache_root() / 'data'
 
 
 def ensure_dataset(spec: SyntheticSpec, cache_root: Path | None = None) -> Path:

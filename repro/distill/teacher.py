@@ -15,8 +15,8 @@ def fetch(checkpoint: str) -> Path:
     """A local path as is; a URL is downloaded once into ~/.cache/repro/teachers (the coco profile's zoo teachers)."""
     if urlparse(checkpoint).scheme not in ('http', 'https'):
         return Path(checkpoint)
-    from repro.data.synthetic import default_cache_root
-    target = default_cache_root().parent / 'teachers' / Path(urlparse(checkpoint).path).name
+    from repro.profiles import cache_root
+    target = cache_root() / 'teachers' / Path(urlparse(checkpoint).path).name
     if not target.exists():
         import torch.hub
         target.parent.mkdir(parents=True, exist_ok=True)

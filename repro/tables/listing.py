@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 from repro.tables.spec import PAPERS, SPEC_DIR, TableSpec, missing_configs
 
@@ -26,6 +25,7 @@ def list_json(specs: dict[str, TableSpec]) -> str:
 
 def describe(spec: TableSpec) -> str:
     """The table as the paper prints it, with the run each row needs."""
+    import textwrap
     head = f'{spec.id}: {PAPERS[spec.paper]} Table {spec.number}. {spec.title}'
     if spec.number == 'headline':
         head = f'{spec.id}: {spec.title}'

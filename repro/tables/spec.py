@@ -10,15 +10,17 @@ specs may name configs that are still being written.
 """
 from __future__ import annotations
 
-import difflib
+import functools
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from repro.errors import ReproError
-from repro.profiles import REPO_ROOT
+from repro.io import atomic_write_json
+from repro.profiles import REPO_ROOT, cache_root
 
 SPEC_DIR = Path(__file__).resolve().parent / 'specs'
 PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking'}
@@ -93,19 +95,52 @@ def table_id(paper: str, number: str) -> str:
     return f'{paper}:{number}' if number == 'headline' else f'{paper}:table{number}'
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+@functools.lru_cache(maxsize=1)
+def _strict_loader():
+    """PyYAML's safe loader (on libyaml's parser where PyYAML has it: 10x faster) that refuses a key given twice in
+    one mapping, which PyYAML would keep the last of silently."""
+    import yaml
+
+    class StrictLoader(getattr(yaml, 'CSafeLoader', yaml.SafeLoader)):
+        pass
+
+    def no_duplicates(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise yaml.constructor.ConstructorError(None, None, f"field '{key}' given twice", node.start_mark)
+        return loader.construct_mapping(node, deep=deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, no_duplicates)
+    return StrictLoader
 
 
-def _no_duplicates(loader, node, deep=False):
-    keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
-    for key in keys:
-        if keys.count(key) > 1:
-            raise yaml.constructor.ConstructorError(None, None, f"field '{key}' given twice", node.start_mark)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+def _parse(path: Path):
+    """A spec file's YAML as plain data. Importing and running PyYAML costs more than the rest of a warm
+    `--dry-run`, so what a file's bytes parse to is kept as JSON in the cache (cache_root()/specs, named by the
+    bytes' hash) when JSON holds it exactly."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ReproError(f'cannot read table spec {path}: {err}') from err
+    cached = cache_root() / 'specs' / f'{hashlib.sha256(raw).hexdigest()[:20]}.json'
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
+    import yaml
+    try:
+        data = yaml.load(raw.decode(), Loader=_strict_loader())
+    except UnicodeDecodeError as err:
+        raise ReproError(f'{path.name}: not UTF-8 text: {err}') from err
+    except yaml.YAMLError as err:
+        raise ReproError(f'{path.name}: not valid YAML: {err}') from err
+    try:
+        if json.loads(json.dumps(data)) == data:  # not dates, nor keys that JSON would turn into strings
+            atomic_write_json(cached, data)
+    except (TypeError, ValueError, ReproError):  # a cache that cannot be written costs time, never the spec
+        pass
+    return data
 
 
 class _Checker:
@@ -123,6 +158,7 @@ class _Checker:
         allowed = fields['required'] + fields['optional']
         for key in value:
             if key not in allowed:
+                import difflib
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(allowed)}"
                 self.fail(f'{field}.{key}' if field else str(key), f'unknown field{hint}')
@@ -172,12 +208,7 @@ def merge_overrides(defaults: tuple[str, ...], own: tuple[str, ...]) -> tuple[st
 def load_spec(path: str | Path) -> TableSpec:
     """Read and validate one spec file; any problem is a ReproError naming the file and the field."""
     path = Path(path)
-    try:
-        data = yaml.load(path.read_text(), Loader=_StrictLoader)
-    except OSError as err:
-        raise ReproError(f'cannot read table spec {path}: {err}') from err
-    except yaml.YAMLError as err:
-        raise ReproError(f'{path.name}: not valid YAML: {err}') from err
+    data = _parse(path)
     check = _Checker(path)
     check.mapping(data, '', _TABLE_FIELDS)
     version = data['version']
@@ -328,13 +359,35 @@ def load_all(spec_dir: str | Path = SPEC_DIR) -> dict[str, TableSpec]:
         if spec.id in ids:
             raise ReproError(f'{spec.path.name}: table {spec.id} is also defined in {ids[spec.id].path.name}')
         ids[spec.id] = spec
-    order = list(PAPERS)
+    return {spec.id: spec for spec in sorted(specs, key=lambda spec: _table_order(spec.id))}
 
-    def key(spec: TableSpec):
-        digits = re.match(r'\d*', spec.number).group()
-        return order.index(spec.paper), int(digits) if digits else 10 ** 6, spec.number
 
-    return {spec.id: spec for spec in sorted(specs, key=key)}
+def _table_order(table: str):
+    paper, _, name = table.partition(':')
+    number = name.removeprefix('table')
+    digits = re.match(r'\d*', number).group()
+    return list(PAPERS).index(paper) if paper in PAPERS else len(PAPERS), int(digits) if digits else 10 ** 6, number
+
+
+class _SpecFiles(Mapping):
+    """The specs in spec_dir by table id, each read only when asked for: the ids come from the file names, which
+    load_spec checks against the file's paper and number. Finding one table need not parse all of them."""
+
+    def __init__(self, spec_dir: str | Path = SPEC_DIR):
+        paths = {}
+        for path in Path(spec_dir).glob('*.yaml'):
+            paper, _, name = path.stem.partition('_')
+            paths[table_id(paper, name.removeprefix('table'))] = path
+        self._paths = {table: paths[table] for table in sorted(paths, key=_table_order)}
+
+    def __getitem__(self, table: str) -> TableSpec:
+        return load_spec(self._paths[table])
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[TableSpec, str | None]:
@@ -346,7 +399,7 @@ def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[Tabl
             raise ReproError(f'table spec file not found: {query}')
         spec = load_spec(query)
         return spec, f'{query} is {spec.id} ({spec.title})'
-    specs = load_all() if specs is None else specs
+    specs = _SpecFiles() if specs is None else specs
     text = query.strip().lower()
     paper, sep, name = text.partition(':')
     if not sep:
@@ -367,6 +420,7 @@ def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[Tabl
     if paper and paper not in PAPERS:
         raise ReproError(f"unknown paper '{paper}' in '{query}'; papers: {', '.join(PAPERS)}")
     same_name = [i for i in specs if i.endswith(f':{name}')]
+    import difflib
     candidates = same_name + [i for i in difflib.get_close_matches(wanted, specs, n=4, cutoff=0.6)
                               if i not in same_name]
     hint = f"; did you mean {', '.join(candidates)}?" if candidates else ''
