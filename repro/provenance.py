@@ -7,7 +7,7 @@ from importlib import metadata
 
 from repro.profiles import REPO_ROOT
 
-PACKAGES = ('torch', 'mmcv', 'mmdet', 'mmengine', 'pycocotools', 'numpy', 'wandb', 'repro')
+PACKAGES = ('torch', 'mmcv', 'mmdet', 'mmengine', 'pycocotools', 'faster-coco-eval', 'numpy', 'wandb', 'repro')
 
 
 def git_commit() -> str:

@@ -18,25 +18,14 @@ from repro.divergence import DivergenceGuard
 from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
-from repro.profiles import PROFILES, REPO_ROOT, default_profile
+from repro.profiles import PROFILES, default_profile
 from repro.progress import ProgressFile
 from repro.provenance import provenance
-from repro.store import RESULT_FILE, running_record
+from repro.store import RESULT_FILE, default_work_dir, running_record, teacher_dir
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
            'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
 CROWD_METRICS = {'AP': 'crowd/AP', 'MR': 'crowd/MR', 'JI': 'crowd/JI'}  # CrowdDetMetric (CrowdHuman configs)
-
-
-def default_work_dir(config: str | Path, profile: str, run_key: str) -> Path:
-    """$REPRO_WORK_DIRS (default: work_dirs in the repo) / profile / <config name>-<run key>."""
-    root = Path(os.environ.get('REPRO_WORK_DIRS') or REPO_ROOT / 'work_dirs')
-    return root / profile / f'{Path(config).stem}-{run_key}'
-
-
-def teacher_dir(compiled) -> Path:
-    """The work dir of a distillation run's teacher run."""
-    return default_work_dir(compiled.teacher.config, compiled.teacher.profile, compiled.teacher.run_key)
 
 
 def coco_metrics(metrics: dict) -> dict[str, float]:
@@ -101,8 +90,9 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
 
 def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, rows, role, wandb, record) -> dict:
     """Train a run whose lock this process holds, keeping its record up to date (running, failed, done)."""
+    from repro.evaluation.coco_backend import backend
     from repro.store import merge_rows, write_record
-    base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile,
+    base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'coco_eval': backend(),
             'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
             'rows': merge_rows(record, list(rows)),
             **({'evaluated_from': compiled.cfg.evaluate_from} if compiled.cfg.get('evaluate_from') else {}),
@@ -155,6 +145,8 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     from mmengine.utils import import_modules_from_strings
     if cfg.get('custom_imports'):  # Config.fromfile honours it, Runner.from_cfg does not
         import_modules_from_strings(**cfg.custom_imports)
+    from repro.evaluation.coco_backend import use_backend
+    use_backend(cfg)  # after the run key was made: both backends give the same metrics
     if _init_cpu_distributed(cfg.launcher):  # DDP of a CPU model takes no device ids (mmengine passes LOCAL_RANK)
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     runner = Runner.from_cfg(cfg)

@@ -111,3 +111,29 @@ def test_summary_ratios_are_medians_against_the_targets():
     assert guide['share'] == pytest.approx(0.6 / 20) and guide['meets'] == {'guide_share': True}
     speedups = {b['what']: b['speedup'] for b in s['bf16']}
     assert speedups == pytest.approx({'student gfl': 11 / 5, 'crosskd': 17 / 8})
+
+
+def test_latency_smoke_writes_its_json(tmp_path):
+    """benchmarks/latency.py on one table: cold, warm and floor measured; nothing asserted about their values."""
+    out = tmp_path / 'latency.json'
+    proc = subprocess.run([PYTHON, '-m', 'benchmarks.latency', '--tables', 'crosskd:table4', '--rounds', '1',
+                           '--json', str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert (result['commands'], result['tables'], result['rounds']) == (2, 1, 1) and result['target_s'] == 3.0
+    assert all(positive_finite(result[k]) for k in ('cold_s', 'warm_s', 'floor_s', 'warm_over_floor'))
+    assert 'warm (median of 1)' in proc.stdout
+    bad = subprocess.run([PYTHON, '-m', 'benchmarks.latency', '--tables', 'table99'], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and 'no such table: table99' in bad.stderr
+
+
+def test_coco_eval_smoke_times_both_backends(tmp_path):
+    pytest.importorskip('faster_coco_eval')
+    out = tmp_path / 'coco_eval.json'
+    proc = subprocess.run([PYTHON, '-m', 'benchmarks.coco_eval', '--images', '30', '--json', str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result['images'] == 30 and result['predictions'] == 3000 and result['max_stat_difference'] < 1e-4
+    assert positive_finite(result['pycocotools_s']) and positive_finite(result['faster_coco_eval_s'])

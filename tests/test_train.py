@@ -87,6 +87,17 @@ def test_evaluating_a_runs_weights_reproduces_its_metrics(smoke_run, tmp_path):
     assert not list((tmp_path / 'eval').glob('*.pth'))  # nothing was trained
 
 
+def test_faster_coco_eval_evaluates_a_runs_weights_to_its_metrics(smoke_run, tmp_path, monkeypatch):
+    """REPRO_COCO_EVAL=faster-coco-eval on a real run's predictions: pycocotools' metrics (recorded by the run)."""
+    pytest.importorskip('faster_coco_eval')
+    work_dir, result = smoke_run
+    monkeypatch.setenv('REPRO_COCO_EVAL', 'faster-coco-eval')
+    evaluated = train(GFL, FAST + ['train_cfg.max_epochs=8'], profile='tiny', work_dir=tmp_path / 'eval',
+                      evaluate_from=str(work_dir / 'weights.pth'))
+    assert result['coco_eval'] == 'pycocotools' and evaluated['coco_eval'] == 'faster-coco-eval'
+    assert evaluated['metrics'] == pytest.approx(result['metrics'], abs=1e-4) and result['metrics']['AP50'] > 0
+
+
 def test_evaluating_a_checkpoint_of_another_config_fails_clearly(smoke_run, tmp_path):
     work_dir, _ = smoke_run
     with pytest.raises(ReproError, match='model checkpoint .* does not match the model config'):
