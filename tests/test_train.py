@@ -1,10 +1,11 @@
 """Real tiny-profile training runs through mmengine's Runner, a few seconds each."""
 import json
 import re
+import sys
 
 import pytest
 
-from conftest import FAST
+from conftest import FAST, REPO
 from repro.checkpoint import load_checkpoint_file
 from repro.errors import ReproError
 from repro.profiles import CONFIG_DIR
@@ -72,6 +73,16 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     assert 'resumed epoch: 1' in logs  # from epoch_1.pth, which repro.train.resume_point picked
     assert len(_losses(tmp_path)) == 8  # 4 iterations per epoch, none repeated
     assert result['status'] == 'done'
+
+
+def test_the_data_time_share_is_read_from_the_training_log(smoke_run):
+    """benchmarks/data_time.py on a real run: mmengine logged every iteration (logger interval 1)."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks.data_time import share
+    work_dir, _ = smoke_run
+    row = share(work_dir)
+    assert row['intervals'] == 31 and row['config'] == 'gfl_r50'  # 32 iterations, the first left out
+    assert 0 < row['share'] < 1 and 0 < row['data_ms'] < row['step_ms']
 
 
 def test_evaluating_a_runs_weights_reproduces_its_metrics(smoke_run, tmp_path):
