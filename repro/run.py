@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--list', action='store_true', help='list the tables and exit')
     parser.add_argument('--json', action='store_true', help='with --list: print the tables as JSON')
     parser.add_argument('--show', action='store_true', help='print the table spec and exit')
-    parser.add_argument('--dry-run', action='store_true', help='print the plan and exit; changes nothing')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the plan and exit; trains nothing and changes no run (the plan is kept in '
+                             '$REPRO_CACHE for the next dry-run)')
     parser.add_argument('--profile', choices=PROFILES, help='default: coco if a COCO root is found, else tiny')
     parser.add_argument('--data-root', help='dataset root for the coco profile')
     parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')

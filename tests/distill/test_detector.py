@@ -133,6 +133,41 @@ def test_teacher_is_a_frozen_guest(method):
     assert all(p.grad is None for p in teacher.parameters())
 
 
+OUTLIVE_METHODS = [m for m in ALL_METHODS if m.endswith('_gfl.py')] + [
+    'pgd_atss.py', 'pgd_fcos.py', 'rm_retinanet.py', 'pfi_retinanet.py', 'head_retinanet_r18_retina_r50.py']
+
+
+@pytest.mark.parametrize('method', OUTLIVE_METHODS)
+def test_teacher_outputs_do_not_outlive_the_step(method):
+    """Issue 8: teacher features and predictions are freed once the step's backward pass is done (no cache of
+    them on the model, the head or a guide keeps them alive into the next step)."""
+    import gc
+    import weakref
+    model, _ = build(method)
+    model.train()
+    teacher = getattr(model, 'teacher', None) or model.teacher_model
+    outputs = []
+
+    def remember(module, args, output):
+        for value in output if isinstance(output, (tuple, list)) else [output]:
+            for tensor in value if isinstance(value, (tuple, list)) else [value]:
+                if torch.is_tensor(tensor):
+                    outputs.append(weakref.ref(tensor))
+
+    hooks = [m.register_forward_hook(remember) for m in (teacher.backbone, teacher.neck, teacher.bbox_head)]
+    head = getattr(model, 'bbox_head', None) or model.student.bbox_head
+    inputs, samples = batch(num_classes=head.num_classes)
+    losses = model.loss(inputs, samples)
+    (total(losses, kd=True) + total(losses, kd=False)).backward()
+    for hook in hooks:
+        hook.remove()
+    assert outputs, 'the teacher ran no forward'
+    del losses
+    gc.collect()
+    alive = [ref() for ref in outputs if ref() is not None]
+    assert not alive, f'{len(alive)} of {len(outputs)} teacher outputs still alive, e.g. {tuple(alive[0].shape)}'
+
+
 def test_student_weights_load_into_the_plain_detector():
     from mmdet.registry import MODELS
     model, cfg = build('crosskd_gfl.py')
