@@ -13,13 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from repro.store import RESULT_FILE, read_record, work_dirs_root  # noqa: E402
+from repro.store import RESULT_FILE, read_record, work_dirs_root
 
 
 def training_lines(work_dir: Path) -> list[dict]:

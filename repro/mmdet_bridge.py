@@ -6,7 +6,6 @@ key on every machine.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import hashlib
@@ -59,27 +58,14 @@ def load_config(path: str | Path):
 def _read_config(path: str, mtime_ns: int, size: int):
     """Config.fromfile, once per file version: resolving mmdet:: bases costs about a second, and planning a table
     compiles the same teacher and profile configs again and again. Callers get deep copies."""
-    from mmengine.config import Config
-    try:
-        with _memoized_package_lookups():
+    from unittest import mock
+
+    from mmengine.config import Config, config
+    try:  # mmengine resolves each `mmdet::` base once per process (see _external_cfg_path)
+        with mock.patch.multiple(config, _get_external_cfg_path=_external_cfg_path, is_installed=_is_installed):
             return Config.fromfile(path)
     except Exception as err:  # a config is user code: any error in it is the user's to fix
         raise ReproError(f'cannot read config {path}: {type(err).__name__}: {err}') from err
-
-
-@contextlib.contextmanager
-def _memoized_package_lookups():
-    """Inside the block, mmengine resolves each `mmdet::` base once per process. For each base of each config it
-    reloads pkg_resources to see that mmdet is installed (0.04 s) and reads every metafile of mmdet (about 100
-    YAML files, 0.4 s); the answers depend only on the installed packages."""
-    from mmengine.config import config as module
-    originals = {'_get_external_cfg_path': module._get_external_cfg_path, 'is_installed': module.is_installed}
-    module._get_external_cfg_path, module.is_installed = _external_cfg_path, _is_installed
-    try:
-        yield
-    finally:
-        for name, original in originals.items():
-            setattr(module, name, original)
 
 
 @functools.lru_cache(maxsize=None)
@@ -89,6 +75,9 @@ def _is_installed(package: str) -> bool:
 
 
 def _external_cfg_path(package_path: str, cfg_file: str) -> str:
+    """mmengine's lookup of an `mmdet::` base, memoized: for each base of each config it reloads pkg_resources to
+    see that mmdet is installed (0.04 s, _is_installed) and reads every metafile of mmdet (about 100 YAML files,
+    0.4 s); the answers depend only on the installed packages."""
     path, error = _external_lookup(package_path, cfg_file)
     if error:
         raise error  # mmengine's ValueError for a base config without a metafile entry, which it then handles

@@ -1,7 +1,7 @@
 """Which COCOeval computes a run's COCO metrics: pycocotools' (the reference, the default) or faster-coco-eval's.
 
-`REPRO_COCO_EVAL=faster-coco-eval` makes every run evaluate with faster-coco-eval's C++ COCOeval (13x faster
-on a 200-image set here; benchmarks/coco_eval.py times both on a val2017-sized set). It is offered because it gives
+`REPRO_COCO_EVAL=faster-coco-eval` makes every run evaluate with faster-coco-eval's C++ COCOeval (8x faster on
+a val2017-sized set: benchmarks/coco_eval.py, benchmarks/RESULTS.md). It is offered because it gives
 the same numbers: tests/test_coco_eval_backends.py checks its twelve summary numbers and per-class precision
 against pycocotools' on the same predictions, to 1e-4, through mmdet's CocoMetric too. The choice is not part of
 a run's key (the metrics are the same); the record says which backend evaluated (`coco_eval`).
@@ -53,10 +53,9 @@ class FasterCocoMetric(CocoMetric):
     loading, formatting and the metric names are CocoMetric's own)."""
 
     def compute_metrics(self, results: list) -> dict[str, float]:
+        from unittest import mock
+
         from faster_coco_eval import COCOeval_faster
-        reference = coco_metric.COCOeval
-        coco_metric.COCOeval = COCOeval_faster  # the name CocoMetric.compute_metrics builds its evaluator from
-        try:
+        # COCOeval: the name CocoMetric.compute_metrics builds its evaluator from
+        with mock.patch.object(coco_metric, 'COCOeval', COCOeval_faster):
             return super().compute_metrics(results)
-        finally:
-            coco_metric.COCOeval = reference
