@@ -145,11 +145,20 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         loss = loss if loss is not None else self.kd_losses[term.name]
         per_location = loss(student.reshape(n * length, -1), teacher.reshape(n * length, -1)).reshape(n, length)
         weight = self._region(term.region, targets, t_out, num_classes)
+        return (per_location * weight).sum() / self._normaliser(term, targets, weight)
+
+    def _normaliser(self, term: Term, targets: Targets, weight: Tensor) -> Tensor:
+        """The term's denominator: the number of positives, its summed weights (at least 1), or the positives'
+        summed centerness targets."""
         if term.normalizer == 'num_pos':
-            avg = targets.num_pos
-        else:
-            avg = weight.sum().clamp(min=1.0)
-        return (per_location * weight).sum() / avg
+            return targets.num_pos
+        if term.normalizer == 'weight_sum':
+            return weight.sum().clamp(min=1.0)
+        if targets.centerness_sum is None:
+            head = type(self.bbox_head).__name__
+            raise ReproError(f"distill.terms.{term.name}.norm is 'centerness_sum', but {head} has no centerness "
+                             "targets: use num_pos or weight_sum")
+        return targets.centerness_sum
 
     def _region(self, region: str, targets: Targets, t_out: HeadOutputs, num_classes: int) -> Tensor:
         valid = targets.valid

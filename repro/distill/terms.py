@@ -9,7 +9,9 @@
                      weight=1.0),
             reg=dict(source='cross', pred='reg', region='teacher_score', loss=dict(type='DistributionKLKD'),
                      weight=4.0),
-            neck=dict(feature='neck', loss=dict(type='PKDLoss'), weight=1.0)))
+            neck=dict(feature='neck', loss=dict(type='PKDLoss'), weight=1.0)),
+        variant='released',  # or a key of `variants`: e.g. 'paper', the method as its paper prints it
+        variants=dict(paper=dict(terms=dict(cls=dict(norm='weight_sum')))))  # merged over the dict when selected
 
 Prediction terms (`pred`) pull the `source` predictions towards the `target` ones. Predictions are the
 student's own ('student'), the teacher's ('teacher'), the teacher head's layers `layer..end` on the student's
@@ -19,11 +21,15 @@ source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   'all' (the head's label weights), 'pos' and 'neg' (its assigned positives / negatives), or 'teacher_score'
   (label weights × the teacher's max class probability: a soft foreground).
 `space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
-positives (`norm='num_pos'`, the default for cls and centerness) or by its summed weights ('weight_sum', the
-default for reg). Feature terms (`feature`: 'neck', 'cls' / 'reg' for the head towers at `layer`, taken after
+positives (`norm='num_pos'`, the default for cls and centerness), by its summed weights ('weight_sum', the
+default for reg), or by the summed centerness targets of the positives ('centerness_sum', FCOS's box-loss
+normaliser; heads without centerness targets refuse it). Feature terms (`feature`: 'neck', 'cls' / 'reg' for the head towers at `layer`, taken after
 that layer's activation with `activate=True`, or 'pred_cls' / 'pred_reg' for the heads' raw prediction maps) hand
 the student's and the teacher's per-level lists to the loss; `guide=dict(type=..., ...)` adds what the loss needs
 beyond them (masks, weights, boxes: repro.distill.guides), e.g. PGD's prediction-guided masks.
+
+The default of every method follows the authors' released code; where the paper prints a different form, the method
+config names it in `variants` and `distill.variant=NAME` selects it (FIDELITY.md lists them all).
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ TARGETS = ('teacher', 'cross', 'reverse')
 PREDS = ('cls', 'reg', 'centerness')
 REGIONS = ('all', 'pos', 'neg', 'teacher_score')
 FEATURES = ('neck', 'cls', 'reg', 'pred_cls', 'pred_reg')
+NORMS = ('num_pos', 'weight_sum', 'centerness_sum')
 
 
 @dataclass(frozen=True)
@@ -87,11 +94,36 @@ def _choice(name: str, key: str, value, allowed) -> None:
         raise ReproError(f"distill.terms.{name}.{key} is {value!r}: choose one of {', '.join(map(str, allowed))}")
 
 
-def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
+RELEASED = 'released'  # the variant every method config writes out: the authors' released code
+
+
+def _merged(base: dict, update: dict) -> dict:
+    """`update` merged into a copy of `base`, nested dicts key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def resolve_variant(cfg: dict) -> dict:
+    """The distill dict with its `variant` applied: 'released' is the dict as written, another name merges
+    `variants[name]` over it. The result has neither key."""
     cfg = dict(cfg or {})
+    name = cfg.pop('variant', RELEASED)
+    variants = dict(cfg.pop('variants', None) or {})
+    if name == RELEASED:
+        return cfg
+    if name not in variants:
+        raise ReproError(f"distill.variant is {name!r}: this method defines {', '.join([RELEASED, *sorted(variants)])}")
+    return _merged(cfg, variants[name])
+
+
+def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
+    cfg = resolve_variant(cfg)
     unknown = set(cfg) - {'layer', 'renorm', 'adapt', 'terms'}
     if unknown:
-        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, terms")
+        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, terms, variant, "
+                         'variants')
     layer = int(cfg.get('layer', min(3, num_layers)))
     if not 0 <= layer <= num_layers:
         raise ReproError(f'distill.layer is {layer}: the head has {num_layers} tower layers, so use 0..{num_layers}')
@@ -117,7 +149,7 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
             _choice(name, 'pred', term.pred, PREDS)
             _choice(name, 'region', term.region, REGIONS)
             _choice(name, 'space', term.space, ('raw', 'box'))
-            _choice(name, 'norm', term.normalizer, ('num_pos', 'weight_sum'))
+            _choice(name, 'norm', term.normalizer, NORMS)
         terms.append(term)
     spec = DistillSpec(layer=layer, renorm=bool(cfg.get('renorm', True)), adapt=bool(cfg.get('adapt', False)),
                        terms=tuple(terms))

@@ -299,7 +299,7 @@ def _run_head_loss(head, feats, samples) -> dict:
     loss_cls; for it, the per-image (L, num_gt) candidate masks its center prior returns."""
     cls_calls, bbox_calls, candidates = [], [], []
     hooks = [head.loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
-             head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append(a[0]), with_kwargs=True)]
+             head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append((a[0], k)), with_kwargs=True)]
     if hasattr(head, 'center_prior'):
         hooks.append(head.center_prior.register_forward_hook(lambda m, a, o: candidates.append(o[1])))
     try:
@@ -309,7 +309,7 @@ def _run_head_loss(head, feats, samples) -> dict:
         for hook in hooks:
             hook.remove()
     if not cls_calls:
-        return dict(candidates=candidates, boxes=bbox_calls)
+        return dict(candidates=candidates, boxes=[b for b, _ in bbox_calls])
     labels, weights = [], []
     for args, kwargs in cls_calls:
         target = args[1][0] if isinstance(args[1], tuple) else args[1]  # QFL takes (labels, scores)
@@ -320,7 +320,8 @@ def _run_head_loss(head, feats, samples) -> dict:
     assert len(avg) == 1
     n = len(samples)
     return dict(labels=_by_image(head, labels, n), weights=_by_image(head, weights, n), avg_factor=avg.pop(),
-                scores=_by_image(head, [args[0] for args, _ in cls_calls], n), boxes=bbox_calls)
+                scores=_by_image(head, [args[0] for args, _ in cls_calls], n), boxes=[b for b, _ in bbox_calls],
+                bbox_avg_factor=[k.get('avg_factor') for _, k in bbox_calls])
 
 
 def test_targets_follow_head_assignment(case, feats, runs):
@@ -342,6 +343,11 @@ def test_targets_follow_head_assignment(case, feats, runs):
         assert torch.equal(targets.pos, (seen['labels'] >= 0) & (seen['labels'] < head.num_classes))
         assert torch.equal(targets.valid, seen['weights'].float())
         assert targets.num_pos.ndim == 0 and float(targets.num_pos) == pytest.approx(seen['avg_factor'])
+    if head.__class__.__name__ == 'FCOSHead':  # FCOS divides its box loss by the positives' summed centerness targets
+        assert float(targets.centerness_sum) == pytest.approx(float(seen['bbox_avg_factor'][0]))
+        assert 0 < float(targets.centerness_sum) < float(targets.num_pos)
+    else:
+        assert targets.centerness_sum is None
     counts = targets.pos.sum(dim=1)
     assert (counts > 0).all()
     # num_pos convention: point heads count positives; anchor heads' samplers count max(positives, 1) per image

@@ -29,14 +29,20 @@ def test_quality_focal_kd_is_zero_only_at_the_target():
 
 def test_distribution_kl_kd():
     # reg_max = 1: two bins per edge. Student uniform (0.5, 0.5); teacher softmax(ln 3, 0) = (0.75, 0.25).
-    # KL = 0.75 ln(0.75 / 0.5) + 0.25 ln(0.25 / 0.5) = 0.304099 − 0.173287 = 0.130812 per edge, 4 edges.
+    # KL = 0.75 ln(0.75 / 0.5) + 0.25 ln(0.25 / 0.5) = 0.304099 − 0.173287 = 0.130812 per edge.
     pred = torch.zeros(1, 8)
     target = torch.tensor([[LN3, 0.0] * 4])
-    assert DistributionKLKD(T=1)(pred, target).item() == pytest.approx(4 * 0.130812, abs=1e-5)
+    assert DistributionKLKD(T=1)(pred, target).item() == pytest.approx(0.130812, abs=1e-6)  # mean of 4 equal edges
+    assert DistributionKLKD(T=1, edges='sum')(pred, target).item() == pytest.approx(4 * 0.130812, abs=1e-5)
+    # only edge 2 differs: the mean over the 4 edges is a quarter of it
+    one_edge = torch.tensor([[0.0, 0.0] * 2 + [LN3, 0.0] + [0.0, 0.0]])
+    assert DistributionKLKD(T=1)(pred, one_edge).item() == pytest.approx(0.130812 / 4, abs=1e-6)
     # T = 2: teacher softmax(ln 3 / 2, 0) = (0.633975, 0.366025);
-    # KL = 0.633975 ln 1.267949 + 0.366025 ln 0.732051 = 0.0363408; × T² = 4, × 4 edges
-    assert DistributionKLKD(T=2)(pred, target).item() == pytest.approx(16 * 0.0363408, abs=1e-5)
+    # KL = 0.633975 ln 1.267949 + 0.366025 ln 0.732051 = 0.0363408; × T² = 4
+    assert DistributionKLKD(T=2)(pred, target).item() == pytest.approx(4 * 0.0363408, abs=1e-5)
     assert DistributionKLKD()(target, target).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ReproError, match="DistributionKLKD edges is 'max'"):
+        DistributionKLKD(edges='max')
 
 
 def test_box_iou_kd_modes():

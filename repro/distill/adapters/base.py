@@ -46,10 +46,13 @@ class Targets:
         valid: (N, L) float, the head's label weights (1 where the location takes part in the cls loss).
         pos: (N, L) bool, locations assigned to a ground-truth box.
         num_pos: scalar tensor, the number of positives (at least 1), the detection loss's avg_factor.
+        centerness_sum: scalar tensor, the positives' summed centerness targets (at least 1e-6), the normaliser of
+            FCOS's box loss; None for heads without centerness targets.
     """
     valid: Tensor
     pos: Tensor
     num_pos: Tensor
+    centerness_sum: Tensor | None = None
 
 
 SHARED_METHODS = ('get_anchors', 'get_targets')  # the head methods shared_assignment remembers within a step

@@ -61,7 +61,9 @@ class FCOSAdapter(HeadAdapter):
 
         Returns:
             Targets with valid = ones (N, L) (FCOS weighs every point in its cls loss), pos = labels in
-            [0, num_classes) (N, L), num_pos = the number of positives reduce_mean'd and clamped at 1.
+            [0, num_classes) (N, L), num_pos = the number of positives reduce_mean'd and clamped at 1, and
+            centerness_sum = the positives' centerness targets summed, reduce_mean'd and clamped at 1e-6, as
+            FCOSHead.loss_by_feat normalises its box loss.
         """
         from mmdet.models.utils import unpack_gt_instances
         from mmdet.utils import reduce_mean
@@ -69,8 +71,11 @@ class FCOSAdapter(HeadAdapter):
         gts, _, _ = unpack_gt_instances(data_samples)
         points = self.head.prior_generator.grid_priors([m.shape[-2:] for m in maps],
                                                        dtype=outputs.preds['reg'][0].dtype, device=maps[0].device)
-        labels, _ = self.head.get_targets(points, gts)  # per level: (N * H*W,), images concatenated
+        labels, boxes = self.head.get_targets(points, gts)  # per level: (N * H*W,) and (N * H*W, 4), images concatenated
         labels = torch.cat([lvl.reshape(len(gts), -1) for lvl in labels], dim=1)
+        boxes = torch.cat([lvl.reshape(len(gts), -1, 4) for lvl in boxes], dim=1)
         pos = (labels >= 0) & (labels < self.head.num_classes)
         num_pos = reduce_mean(pos.sum().float()).clamp(min=1)
-        return Targets(valid=torch.ones(labels.shape, device=labels.device), pos=pos, num_pos=num_pos)
+        centerness_sum = reduce_mean(self.head.centerness_target(boxes[pos]).sum()).clamp(min=1e-6)
+        return Targets(valid=torch.ones(labels.shape, device=labels.device), pos=pos, num_pos=num_pos,
+                       centerness_sum=centerness_sum)
