@@ -113,6 +113,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     if 'teacher' in cfg:  # the keys a user may override; an explicit checkpoint is part of the run's identity
         cfg.teacher = {'checkpoint': None, 'overrides': [], **cfg.teacher}
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
+    if 'distill' in cfg:
+        _resolve_variant(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
     if profile == 'tiny':
         root, label = _apply_tiny(cfg, prof, user_keys, dataset)
@@ -140,6 +142,16 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         ckpt = cfg.teacher.get('checkpoint') or _default_teacher_checkpoint(teacher)
         cfg.model[_teacher_ckpt_key(cfg.model)] = ckpt
     return compiled
+
+
+def _resolve_variant(cfg, overrides: list[str], source: str) -> None:
+    """Apply the method's distill.variant (repro.distill.terms.resolve_variant), then the user's own distill
+    overrides again: `distill.variant=paper distill.terms.cls.guide.k=9` is the paper variant at K = 9."""
+    from repro.distill.terms import resolve_variant
+    cfg.distill = resolve_variant({'variants': {}, **cfg.distill.to_dict()})
+    keys = [o.lstrip('+') for o in overrides]
+    apply_overrides(cfg, [o for o, k in zip(overrides, keys)
+                          if k.startswith('distill.') and not k.startswith('distill.variants.')], source)
 
 
 def _teacher_ckpt_key(model) -> str:

@@ -4,6 +4,7 @@ from repro.errors import ReproError
 from repro.mmdet_bridge import compile_config
 from repro.profiles import CONFIG_DIR
 
+METHODS = CONFIG_DIR / 'methods'
 MODEL_CONFIGS = sorted(str(p) for p in CONFIG_DIR.glob('*/*.py') if p.parent.name not in ('profiles', 'datasets'))
 
 
@@ -108,3 +109,26 @@ def test_coco_profile_keeps_the_papers_setup(tmp_path):
     assert cfg.train_cfg.max_epochs == 24 and cfg.train_dataloader.batch_size == 2
     assert cfg.val_evaluator.ann_file == str(tmp_path / 'annotations/instances_val2017.json')
     assert cfg.zoo_checkpoint.startswith('https://download.openmmlab.com/')
+
+
+def test_a_variant_is_merged_before_the_users_own_distill_overrides():
+    """distill.variant=paper selects the method's printed form; an explicit override (Table 6a's K) still wins, and
+    the variant is part of the run key. The released dict is unchanged by the variants table."""
+    paper = compile_config(METHODS / 'pgd_atss.py', 'tiny', ['distill.variant=paper'])
+    mine = compile_config(METHODS / 'pgd_atss.py', 'tiny', ['distill.variant=paper', 'distill.terms.cls.guide.k=5'])
+    released = compile_config(METHODS / 'pgd_atss.py', 'tiny')
+    terms = [c.cfg.model.distill.terms.cls for c in (paper, mine, released)]
+    assert [t.guide.k for t in terms] == [30, 5, 9]
+    assert [t.loss.alpha for t in terms] == [0.8, 0.8, 0.08]
+    assert [t.guide.topk_domain for t in terms] == ['box', 'box', 'image']
+    assert 'variants' not in paper.cfg.model.distill and paper.cfg.model.distill.variant == 'paper'
+    assert len({c.run_key for c in (paper, mine, released)}) == 3
+
+
+@pytest.mark.parametrize('method, override, message', [
+    ('crosskd_gfl.py', 'distill.variant=printed', "distill.variant is 'printed': this method defines released, paper"),
+    ('pkd_gfl.py', '+distill.variant=paper', "distill.variant is 'paper': this method defines released$"),
+])
+def test_an_unknown_variant_is_one_line(method, override, message):
+    with pytest.raises(ReproError, match=message):
+        compile_config(METHODS / method, 'tiny', [override])

@@ -106,11 +106,15 @@ def _merged(base: dict, update: dict) -> dict:
 
 
 def resolve_variant(cfg: dict) -> dict:
-    """The distill dict with its `variant` applied: 'released' is the dict as written, another name merges
-    `variants[name]` over it. The result has neither key."""
+    """The distill dict with its `variant` applied and its `variants` table removed: 'released' is the dict as
+    written, another name merges `variants[name]` over it. `variant` stays, as a label. A dict without a `variants`
+    table is taken as resolved (repro.mmdet_bridge.compile_config resolves every method config, then applies the
+    user's own distill overrides again, so that they win over the variant's)."""
     cfg = dict(cfg or {})
-    name = cfg.pop('variant', RELEASED)
-    variants = dict(cfg.pop('variants', None) or {})
+    if 'variants' not in cfg:
+        return cfg
+    variants = dict(cfg.pop('variants') or {})
+    name = cfg.get('variant', RELEASED)
     if name == RELEASED:
         return cfg
     if name not in variants:
@@ -120,6 +124,7 @@ def resolve_variant(cfg: dict) -> dict:
 
 def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
     cfg = resolve_variant(cfg)
+    cfg.pop('variant', None)
     unknown = set(cfg) - {'layer', 'renorm', 'adapt', 'terms'}
     if unknown:
         raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, terms, variant, "

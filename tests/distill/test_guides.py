@@ -76,14 +76,18 @@ def test_pgd_terms_of_different_xi_share_the_base_and_match_eq_1_computed_direct
     level = ctx.locations[1]
     for xi in (0.8, 0.6):  # PGD's cls and reg terms, one context: the second reuses the first's base
         out = run_guide({'type': 'prediction_guided', 'xi': xi, 'k': 9}, ctx)
-        fg, bg = [], []
+        fg, bg, importance = [], [], []
         for n, sample in enumerate(ctx.data_samples):
             gt = sample.gt_instances
-            q = quality_scores(scores[n], adapter.decode(reg[n], priors), centres, gt.bboxes, gt.labels, xi)
+            q = quality_scores(scores[n], adapter.decode(reg[n], priors), centres, gt.bboxes, gt.labels, xi,
+                               masked=False)  # the released top-K ranks every location of the image
             fg.append(pgw_weights(max_over_predictions(q, anchors), centres[::anchors], level, k=9,
                                   gt_boxes=gt.bboxes))
+            importance.append(pgw_weights(max_over_predictions(q, anchors), centres[::anchors], level, k=9,
+                                          gt_boxes=gt.bboxes, normalise=False))
             bg.append(background_mask(centres[::anchors], gt.bboxes, level))
-        for got, want in zip(out['fg'] + out['bg'], per_level(torch.stack(fg), ctx.sizes) +
-                             per_level(torch.stack(bg), ctx.sizes)):
+        for got, want in zip(out['fg'] + out['bg'] + out['importance'],
+                             per_level(torch.stack(fg), ctx.sizes) + per_level(torch.stack(bg), ctx.sizes) +
+                             per_level(torch.stack(importance), ctx.sizes)):
             assert torch.allclose(got, want, atol=1e-7)
     assert sum(1 for key in ctx.cache if key[0] == 'pgw_base') == 1

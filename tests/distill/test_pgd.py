@@ -27,25 +27,36 @@ def test_attention_definitions():
 
 def test_cls_branch_by_hand():
     student, teacher, fg, bg = one_hot_case()
-    loss = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='mean')
     # feature (eq. 5): teacher attention P = A = 1 everywhere; only location 0, channel 0 differs (squared 1),
-    #   weighted by α·M = 0.1·0.5 -> 0.05
-    # attention (eq. 8): P is over the channel mean (the authors' code): student P = 2·softmax(½, 0)
-    #   = (1 + tanh ¼, 1 − tanh ¼): Σ|ΔP| / HW = 2·tanh ¼ / 2;
-    #   student A at location 0 = (1 + tanh ½, 1 − tanh ½), at location 1 = (1, 1): Σ|ΔA| / CHW = 2·tanh ½ / 4
-    expected = 0.05 + 0.01 * (math.tanh(0.25) + T05 / 2)
+    #   weighted by α·M = 0.1·0.5 -> 0.05 (N = 1)
+    # P over the channel mean (the authors' code): student P = 2·softmax(½, 0) = (1 + tanh ¼, 1 − tanh ¼):
+    #   Σ|ΔP| = 2·tanh ¼; student A at location 0 = (1 + tanh ½, 1 − tanh ½), at location 1 = (1, 1): Σ|ΔA| = 2·tanh ½
+    # released (default): δ·(Σ|ΔA| / (N·H·W) + Σ|ΔP| / N) = 0.01·(2·tanh ½ / 2 + 2·tanh ¼)
+    loss = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='mean')
+    expected = 0.05 + 0.01 * (T05 + 2 * math.tanh(0.25))
     assert loss([student], [teacher], [fg], [bg]).item() == pytest.approx(expected, abs=1e-6)
+    # the printed normalisers (eq. 8): δ·(Σ|ΔP| / HW + Σ|ΔA| / CHW) = 0.01·(2·tanh ¼ / 2 + 2·tanh ½ / 4)
+    paper = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='mean', form='paper')
+    expected = 0.05 + 0.01 * (math.tanh(0.25) + T05 / 2)
+    assert paper([student], [teacher], [fg], [bg]).item() == pytest.approx(expected, abs=1e-6)
     # as eq. 7 prints it (the channel sum): student P = 2·softmax(1, 0), Σ|ΔP| / HW = tanh ½
-    summed = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='sum')
+    summed = PGDLoss('cls', alpha=0.1, delta=0.01, tau=1.0, spatial_over='sum', form='paper')
     assert summed([student], [teacher], [fg], [bg]).item() == pytest.approx(0.05 + 0.01 * (T05 + T05 / 2), abs=1e-6)
 
 
 def test_reg_branch_by_hand():
     student, teacher, fg, bg = one_hot_case()
+    importance = [torch.tensor([[[0.5, 0.0]]])]  # un-normalised PGW I; one non-zero location -> n_pos = 1
+    # released (default): γ = 1.6α = 0.16; feature = γ · mean over n_pos of I · mean_c(A_t·sq) = 0.16·0.5·(1/2) = 0.04
+    #   attention = δ · Σ|ΔA| over the n_pos location and its channels / n_pos = 0.01·2·tanh ½
     loss = PGDLoss('reg', alpha=0.1, delta=0.01, tau=1.0)
-    # feature (eq. 6): γ = 1.6α = 0.16, times M = 0.5 and the squared difference 1 -> 0.08
-    # attention (eq. 9): only location 0 has M ≠ 0: Σ|ΔA| there = 2·tanh ½, over C·1 = 2 locations-channels
-    assert loss([student], [teacher], [fg], [bg]).item() == pytest.approx(0.08 + 0.01 * T05, abs=1e-6)
+    got = loss([student], [teacher], [fg], [bg], importance=importance).item()
+    assert got == pytest.approx(0.04 + 0.01 * 2 * T05, abs=1e-6)
+    with pytest.raises(ReproError, match="'importance'"):
+        loss([student], [teacher], [fg], [bg])
+    # paper (eq. 6, 9): γ·M·Σ_c sq = 0.16·0.5·1 = 0.08; eq. 9: Σ|ΔA| = 2·tanh ½ over C·1 = 2 locations-channels
+    paper = PGDLoss('reg', alpha=0.1, delta=0.01, tau=1.0, form='paper')
+    assert paper([student], [teacher], [fg], [bg]).item() == pytest.approx(0.08 + 0.01 * T05, abs=1e-6)
 
 
 def test_background_weight_level_weights_and_batch_mean():
@@ -66,16 +77,23 @@ def test_bad_branch():
         PGDLoss('box')
     with pytest.raises(ReproError, match="PGDLoss spatial_over is 'max'"):
         PGDLoss('cls', spatial_over='max')
+    with pytest.raises(ReproError, match="PGDLoss form is 'text'"):
+        PGDLoss('cls', form='text')
 
 
 def test_masks_lie_on_the_objects_of_a_real_head():
     from test_detector import batch, build
-    from repro.distill.guides.prediction_guided import prediction_guided_masks
+    from repro.distill.guides.prediction_guided import prediction_guided_maps
     model, _ = build('pgd_atss.py')
     inputs, samples = batch()
     with torch.no_grad():
         t_out = model.teacher_adapter.forward(model.teacher.extract_feat(inputs), 1)
-    fg, bg = prediction_guided_masks(model.teacher_adapter, t_out, samples, xi=0.8, k=5)
+    # the released reg loss gets the un-normalised I: M is I over its non-zero count per image and level (eq. 4)
+    maps = prediction_guided_maps(model.teacher_adapter, t_out, samples, xi=0.8, k=5)
+    fg, bg = maps['fg'], maps['bg']
+    for m, i in zip(maps['fg'], maps['importance']):
+        count = (i > 0).sum((1, 2), keepdim=True).clamp(min=1)
+        assert torch.allclose(m, i / count) and torch.equal(m > 0, i > 0)
     assert [m.shape for m in fg] == [m.shape[:1] + m.shape[2:] for m in t_out.preds['cls']]
     strides = [8, 16, 32, 64, 128]
     offset = model.teacher.bbox_head.prior_generator.center_offset  # mmdet anchors: centres at x·stride

@@ -192,12 +192,19 @@ def test_degenerate_k1_collinear_and_coincident():
 
 
 def test_fewer_candidates_than_k():
-    # Only 4 locations inside the box; K = 30 takes those 4 (the square corners: each weight exp(−1)).
+    # Only 4 locations inside the box. The paper's in-box domain: K = 30 takes those 4 (the square corners: each
+    # weight exp(−1)).
     priors = grid(10, 10)
     box = torch.tensor([[8.0, 8.0, 16.0, 16.0]])       # x, y ∈ {10, 14}
     q = torch.rand(1, 100) * in_box(priors, box[0])
-    w = pgw_weights(q, priors, torch.zeros(100, dtype=torch.long), k=30, gt_boxes=box, eps=0.0, normalise=False)
+    lvl = torch.zeros(100, dtype=torch.long)
+    w = pgw_weights(q, priors, lvl, k=30, gt_boxes=box, eps=0.0, normalise=False, topk_domain='box')
     assert int((w > 0).sum()) == 4 and w[w > 0].tolist() == pytest.approx([math.exp(-1)] * 4, abs=1e-6)
+    # The released image domain (the default): the top 30 of the whole image are the 4 plus 26 out-of-box locations;
+    # the Gaussian is fitted on all 30 (so the 4 are no longer its corners), then the 26 are zeroed.
+    w = pgw_weights(q, priors, lvl, k=30, gt_boxes=box, eps=0.0, normalise=False)
+    assert int((w > 0).sum()) == 4 and (w[in_box(priors, box[0])] > 0).all() and (w <= 1).all()
+    assert w[w > 0].tolist() != pytest.approx([math.exp(-1)] * 4, abs=1e-3)
 
 
 def test_strategies_by_hand():
@@ -279,6 +286,8 @@ def test_bad_arguments():
         pgw_weights(q, priors, lvl, strategy='nope')
     with pytest.raises(ValueError, match='needs gt_boxes'):
         pgw_weights(q, priors, lvl, strategy='box')
+    with pytest.raises(ValueError, match='unknown PGW top-K domain'):
+        pgw_weights(q, priors, lvl, topk_domain='all')
 
 
 def test_module_has_no_python_loops():
