@@ -137,3 +137,21 @@ def test_coco_eval_smoke_times_both_backends(tmp_path):
     result = json.loads(out.read_text())
     assert result['images'] == 30 and result['predictions'] == 3000 and result['max_stat_difference'] < 1e-4
     assert positive_finite(result['pycocotools_s']) and positive_finite(result['faster_coco_eval_s'])
+
+
+def test_loss_magnitudes_split_kd_from_detection_per_epoch(tmp_path):
+    """benchmarks/loss_magnitudes.py on a hand-written training log: epoch means of the summed KD and detection
+    losses, the run's AP from its record."""
+    from benchmarks.loss_magnitudes import magnitudes
+    from repro.store import RESULT_FILE
+    log = tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json'
+    log.parent.mkdir(parents=True)
+    lines = [dict(epoch=1, iter=1, loss=3.0, loss_cls=1.0, loss_bbox=0.5, loss_kd_cls=1.0, loss_kd_reg=0.5),
+             dict(epoch=1, iter=2, loss=2.0, loss_cls=1.0, loss_bbox=0.0, loss_kd_cls=0.5, loss_kd_reg=0.5),
+             dict(epoch=2, iter=3, loss=1.0, loss_cls=0.5, loss_dfl=0.25, loss_ld=0.25)]
+    log.write_text('\n'.join(json.dumps({**line, 'data_time': 0.1, 'time': 1.0}) for line in lines) + '\n')
+    (tmp_path / RESULT_FILE).write_text(json.dumps({'status': 'done', 'metrics': {'AP': 12.5}}))
+    row = magnitudes(tmp_path)
+    # epoch 1: KD (1.5 + 1.0) / 2 = 1.25, detection (1.5 + 1.0) / 2 = 1.25; epoch 2: KD 0.25 (mmdet's LD), det 0.75
+    assert row['AP'] == 12.5
+    assert row['epochs'] == [dict(epoch=1, kd=1.25, det=1.25), dict(epoch=2, kd=0.25, det=0.75)]
