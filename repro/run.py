@@ -93,6 +93,7 @@ def run_table(spec, args) -> None:
         return
     from repro.launch import move_aside
     from repro.report import write_report
+    from repro.report.table_plan import record_plan
     check_launcher(args)  # before --rerun moves anything aside
     from repro.evaluation.coco_backend import backend
     backend()  # a bad REPRO_COCO_EVAL stops here, not after training
@@ -106,9 +107,10 @@ def run_table(spec, args) -> None:
             moved = move_aside(run)
             if moved:
                 print(f'{run.name}: retraining; the earlier run is kept in {moved}')
+    seed_plan = record_plan(spec, profile, args.seeds)  # what `repro.report TABLE` reports from now on
     outcome = launch(runs, profile, args, f'{spec.id} ({profile})')
     print()
-    write_report(spec, runs, profile, wandb=args.wandb, tolerance=args.tolerance)
+    write_report(spec, runs, profile, wandb=args.wandb, tolerance=args.tolerance, seed_plan=seed_plan)
     failed = [k for k, v in outcome.items() if v != 'done']
     if failed:
         raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "

@@ -17,12 +17,21 @@ def default_report_dir(profile: str) -> Path:
     return Path(os.environ.get(REPORTS_ENV) or REPO_ROOT / 'reports') / profile
 
 
+def planned_seeds(spec, runs):
+    """The SeedPlan of runs planned by a caller that did not say why: the seeds its rows' runs have."""
+    from repro.report.table_plan import SeedPlan
+    seeds = {run.seed for run in runs if any(r.rpartition('/')[0] == spec.id for r in run.rows)}
+    return SeedPlan(max(seeds, default=0) + 1, 'the seeds this report was planned with')
+
+
 def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEFAULT_TOLERANCE,
-                 figures: bool = True):
-    """The TableReport of one table (records read, verdicts, ordering, provenance, figures drawn)."""
+                 figures: bool = True, seed_plan=None):
+    """The TableReport of one table (records read, verdicts, ordering, provenance, figures drawn, the finished
+    runs of its configs outside the plan found)."""
     from repro.report.figures import make_figures
     from repro.report.frames import TableReport
     from repro.report.ordering import ordering
+    from repro.report.other_runs import other_runs
     from repro.report.provenance import table_provenance
     from repro.report.results import collect, judged_metric
     results = collect(spec, runs, profile, tolerance)
@@ -30,20 +39,24 @@ def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEF
     states = {s.key: s for r in results for s in r.runs}
     drawn, notes = make_figures(spec, runs, profile, out_dir) if figures else ([], [])
     return TableReport(spec, profile, tolerance, metric, results, ordering(results, metric),
-                       table_provenance(spec, runs, states), drawn, notes)
+                       table_provenance(spec, runs, states), drawn, notes,
+                       seed_plan or planned_seeds(spec, runs), other_runs(spec, runs, profile))
 
 
 def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, tolerance: float = DEFAULT_TOLERANCE,
-                 wandb: str | None = None, figures: bool = True, echo: bool = True) -> Path:
+                 wandb: str | None = None, figures: bool = True, echo: bool = True, seed_plan=None) -> Path:
     """Render one table's report into out_dir (default reports/<profile>/) and rebuild its index.html.
 
     Args:
         spec: the table (repro.tables.spec.TableSpec).
-        runs: its planned runs (repro.plan.plan(spec, profile, seeds)); their records are read from the store.
+        runs: its planned runs (repro.plan.plan(spec, profile, seeds)); their records are read from the store, and
+            only theirs are averaged (other finished runs of the same configs are named in a footnote).
         tolerance: a row is reproduced when its mean is within ±tolerance of the paper (coco profile only).
         wandb: W&B mode of the report run (online / offline / disabled; default $REPRO_WANDB, else offline).
         figures: draw the table's figures (gradient maps, ...) from its runs' checkpoints.
         echo: print the table (Markdown) and where the files went.
+        seed_plan: the seeds `runs` were planned with and why (repro.report.table_plan.SeedPlan); default: the
+            seeds of the runs, for no stated reason.
 
     Returns:
         The table's Markdown file; .html, .tex, .csv and .json (the manifest) lie beside it.
@@ -53,7 +66,7 @@ def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, to
     from repro.report.wandb_run import log_report
     out_dir = Path(out_dir) if out_dir is not None else default_report_dir(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = build_report(spec, runs, profile, out_dir, tolerance, figures)
+    report = build_report(spec, runs, profile, out_dir, tolerance, figures, seed_plan)
     report.provenance.report_run = log_report(report, out_dir, wandb)
     paths = write_all(report, out_dir)
     write_manifest(report, paths, out_dir)

@@ -2,7 +2,8 @@
 
 Writes reports/<profile>/<table>.{md,html,tex,csv}, the table's figures and index.html, from the records of the
 runs `python -m repro.run TABLE` trained. `all` renders every table that has results and marks the others not
-run. Seeds are found in the store unless --seeds is given.
+run. A table's rows are reported over the seeds `repro.run` last ran it with (--seeds N: seeds 0..N-1 instead; seed 0
+where neither says); other runs in the store are never averaged in.
 """
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from repro.errors import ReproError
 from repro.profiles import PROFILES, default_profile
 from repro.report import default_report_dir, write_report
 from repro.report.results import DEFAULT_TOLERANCE
-
-MAX_SEEDS = 100
+from repro.report.table_plan import seed_count, seed_plan
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--tolerance', type=float, default=DEFAULT_TOLERANCE,
                         help=f'AP points within which a row is reproduced (coco profile; default {DEFAULT_TOLERANCE})')
     parser.add_argument('--out', help='output folder (default: reports/<profile>, or $REPRO_REPORTS/<profile>)')
-    parser.add_argument('--seeds', type=int, help='seeds the table was run with (default: found in the store)')
+    parser.add_argument('--seeds', type=seed_count, metavar='N',
+                        help='report seeds 0..N-1 (default: those repro.run last ran the table with, else seed 0)')
     parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
                         help='W&B mode of the report runs (default: offline, or $REPRO_WANDB)')
     parser.add_argument('--no-figures', action='store_true', help='tables only')
@@ -39,25 +40,16 @@ def has_records(runs) -> bool:
 
 
 def plan_table(spec, profile: str, seeds: int | None):
-    """The table's runs over `seeds`, or over as many seeds as the store holds runs of (at least one)."""
+    """(the table's runs, their SeedPlan, a note where it fell to seed 0) over --seeds, else the seeds repro.run
+    recorded, else seed 0; never over what else the store holds."""
     from repro.plan import plan
-    if seeds is not None:
-        return plan(spec, profile, seeds, check_data=False)
-    runs = plan(spec, profile, 1, check_data=False)
-    count = 1
-    while has_records(runs) and count < MAX_SEEDS:
-        more = plan(spec, profile, count + 1, check_data=False)
-        if not has_records([r for r in more if r.seed == count]):
-            break
-        runs, count = more, count + 1
-    return runs
+    chosen, note = seed_plan(spec, profile, seeds)
+    return plan(spec, profile, chosen.count, check_data=False), chosen, note
 
 
 def main(argv: list[str] | None = None) -> None:
     from repro.tables.spec import load_all, missing_configs, resolve
     args = build_parser().parse_args(argv)
-    if args.seeds is not None and args.seeds < 1:
-        raise ReproError('--seeds takes a positive number')
     if args.tolerance < 0:
         raise ReproError(f'--tolerance is {args.tolerance}: give a non-negative number of AP points, e.g. 0.3')
     profile = args.profile or default_profile(None)
@@ -70,8 +62,11 @@ def main(argv: list[str] | None = None) -> None:
         missing = missing_configs(spec)
         if missing:
             raise ReproError(f"{spec.id} names configs that do not exist yet: {', '.join(missing)}")
-        write_report(spec, plan_table(spec, profile, args.seeds), profile, out_dir, args.tolerance, args.wandb,
-                     figures=not args.no_figures)
+        runs, chosen, seeds_note = plan_table(spec, profile, args.seeds)
+        if seeds_note:
+            print(f'note: {seeds_note}', file=sys.stderr)
+        write_report(spec, runs, profile, out_dir, args.tolerance, args.wandb, figures=not args.no_figures,
+                     seed_plan=chosen)
         return
     render_all(specs, profile, out_dir, args)
 
@@ -85,7 +80,7 @@ def render_all(specs: dict, profile: str, out_dir, args) -> None:
             notes[spec.id] = 'not run: configs missing (' + ', '.join(missing_configs(spec)) + ')'
             continue
         try:
-            runs = plan_table(spec, profile, args.seeds)
+            runs, chosen, seeds_note = plan_table(spec, profile, args.seeds)
         except ReproError as err:
             notes[spec.id] = f'not run: cannot plan it: {err}'
             continue
@@ -93,9 +88,10 @@ def render_all(specs: dict, profile: str, out_dir, args) -> None:
             remove_rendered(out_dir, spec.path.stem)
             continue
         write_report(spec, runs, profile, out_dir, args.tolerance, args.wandb, figures=not args.no_figures,
-                     echo=False)
+                     echo=False, seed_plan=chosen)
         rendered += 1
-        print(f'{spec.id}: {out_dir / spec.path.stem}.md')
+        default = ' (seed 0 only: no --seeds, and no plan recorded by repro.run)' if seeds_note else ''
+        print(f'{spec.id}: {out_dir / spec.path.stem}.md{default}')
     index = write_index(out_dir, profile, specs, notes)
     print(f'{rendered} of {len(specs)} tables have results; the others are marked not run in {index}')
 

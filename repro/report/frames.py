@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from repro.report.ordering import Ordering
+from repro.report.other_runs import OtherRun
 from repro.report.provenance import TableProvenance
 from repro.report.results import COMPARABLE_PROFILES, RowResult, counts
+from repro.report.table_plan import SeedPlan, seeds_text
 from repro.tables.spec import PAPERS
 
 DASH = '—'
@@ -28,6 +30,8 @@ class TableReport:
     provenance: TableProvenance
     figures: list = field(default_factory=list)  # repro.report.figures.Figure
     figure_notes: list[str] = field(default_factory=list)  # figures that could not be made, and why
+    seed_plan: SeedPlan | None = None  # the seeds every row is planned with, and why those
+    others: dict[str, list[OtherRun]] = field(default_factory=dict)  # row id -> finished runs outside the plan
 
     @property
     def slug(self) -> str:
@@ -90,9 +94,34 @@ def notes_cell(result: RowResult) -> str:
     return '; '.join(notes)
 
 
+def seeds_cell(result: RowResult) -> str:
+    """The seeds the row's numbers average: 'seeds 0, 1, 2'; 'seeds 0, 1 of 0, 1, 2' where some did not finish."""
+    planned, done = [s.seed for s in result.runs], [s.seed for s in result.done]
+    if not planned:
+        return DASH
+    if done == planned:
+        return seeds_text(done)
+    return f"{seeds_text(done) if done else 'none'} of {', '.join(str(s) for s in planned)}"
+
+
+def footnotes(report: TableReport) -> list[str]:
+    """One sentence per row whose config has finished runs in the store that the plan does not name."""
+    lines = []
+    for result in report.results:
+        others = report.others.get(result.row.id) or []
+        if others:
+            what = '1 more finished run' if len(others) == 1 else f'{len(others)} more finished runs'
+            seeds = seeds_text(sorted({r.seed for r in others}))
+            verb = 'is' if len(others) == 1 else 'are'
+            lines.append(f'{result.row.label}: {what} of this config in the store ({seeds}) {verb} not part of '
+                         'this plan.')
+    return lines
+
+
 def display_frame(report: TableReport, pm: str = '±') -> pd.DataFrame:
-    """The table to read: label, role, per metric the paper's number and ours (with the delta), seeds, verdict,
-    the ordering (where rows were compared) and notes. `pm` is the plus-minus sign (LaTeX: '$\\pm$')."""
+    """The table to read: label, role, per metric the paper's number and ours (mean ± std, with the delta), n and
+    the seeds averaged, verdict, the ordering (where rows were compared) and notes. `pm` is the plus-minus sign
+    (LaTeX: '$\\pm$')."""
     spec = report.spec
     labels = {r.id: r.label for r in spec.rows}
     has_groups = any(r.group for r in spec.rows)
@@ -104,7 +133,8 @@ def display_frame(report: TableReport, pm: str = '±') -> pd.DataFrame:
         for metric in spec.metrics:
             line[f'{metric} paper'] = _num(row.published.get(metric))
             line[f'{metric} ours'] = ours_cell(result, metric, pm)
-        line['Seeds'] = f'{len(result.done)}/{len(result.runs)}'
+        line['n'] = str(len(result.done))
+        line['Seeds'] = seeds_cell(result)
         line['Verdict'] = result.verdict
         if report.ordering.rows:
             line['Order'] = order_cell(result, report.ordering, labels)
@@ -120,7 +150,9 @@ def csv_frame(report: TableReport) -> pd.DataFrame:
     for result in report.results:
         row = result.row
         line = {'table': spec.id, 'row': row.id, 'label': row.label, 'group': row.group or '', 'role': row.role,
-                'printed': row.printed, 'seeds_done': len(result.done), 'seeds_planned': len(result.runs),
+                'printed': row.printed, 'n': len(result.done), 'seeds': ' '.join(str(s.seed) for s in result.done),
+                'seeds_planned': ' '.join(str(s.seed) for s in result.runs),
+                'seeds_not_in_plan': ' '.join(str(r.seed) for r in report.others.get(row.id, [])),
                 'verdict': result.verdict, 'reason': result.reason or '', 'profile': report.profile,
                 'tolerance': report.tolerance, 'order': order_cell(result, report.ordering, labels),
                 'run_keys': ' '.join(s.key for s in result.runs)}
@@ -163,6 +195,8 @@ def header_lines(report: TableReport) -> list[str]:
         lines.append(f'Reproduced under the {report.profile} profile (synthetic data, CPU-sized models): absolute '
                      'numbers are NOT comparable with the paper\'s COCO numbers, so rows are not judged against '
                      'them; what this profile can judge is whether the paper\'s ordering of methods holds.')
+    if report.seed_plan is not None:
+        lines.append(report.seed_plan.sentence())
     tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
     lines.append(f'Rows: {tally}.')
     lines.append(ordering_sentence(report))

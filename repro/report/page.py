@@ -25,6 +25,7 @@ def manifest(report: TableReport, paths: dict[str, Path], out_dir: Path) -> dict
             'spec_version': report.spec.version, 'tolerance': report.tolerance, 'metric': report.metric,
             'counts': counts(report.results), 'ordering': {'rho': order.rho, 'rows': len(order.rows),
                                                           'pairs': order.pairs, 'flips': len(order.flips)},
+            'seeds': report.seed_plan.seeds if report.seed_plan else None,
             'files': {ext: relative(p, out_dir) for ext, p in paths.items()},
             'figures': [{'name': f.name, 'title': f.title, 'path': relative(f.path, out_dir), 'caption': f.caption}
                         for f in report.figures],

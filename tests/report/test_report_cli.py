@@ -10,6 +10,8 @@ from conftest import PYTHON, REPO
     (('table99',), "error: unknown table 'table99'"),
     (('table1', '--tolerance', '-1'), 'error: --tolerance is -1.0: give a non-negative number'),
     (('table1', '--seeds', '0'), 'error: --seeds takes a positive number'),
+    (('table1', '--seeds', '-2'), "error: --seeds takes a positive number of seeds, e.g. 3 for seeds 0, 1, 2 (got '-2"),
+    (('table1', '--seeds', 'three'), "error: --seeds takes a positive number of seeds, e.g. 3 for seeds 0, 1, 2"),
     (('no/such/crosskd_table1.yaml',), 'error: table spec file not found: no/such/crosskd_table1.yaml'),
     (('table1', '--wandb', 'cloud'), None),  # argparse's own message, exit 2
 ])

@@ -11,10 +11,11 @@ import pytest
 
 from conftest import PYTHON, REPO
 from html_tables import read_tables
-from report_store import PUBLISHED, make_store, row_runs
+from report_store import PUBLISHED, SEEDS, make_store, row_runs
 from repro.report import write_report
 from repro.report.ordering import ordering
 from repro.report.results import FAILED, NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, collect
+from repro.report.table_plan import record_plan
 from repro.store import read_record
 
 pytestmark = pytest.mark.slow
@@ -106,7 +107,7 @@ def test_report_files_parse_and_hold_every_row(rendered):
                                                      'pkd': NOT_COMPARABLE, 'broken': FAILED, 'ld': NOT_RUN}
     crosskd = csv.set_index('row').loc['crosskd']
     assert crosskd['AP50_mean'] == pytest.approx(statistics.mean(metric_values(runs, 'crosskd')), abs=1e-4)
-    assert crosskd['AP50_paper'] == PUBLISHED['crosskd'] and crosskd['seeds_done'] == 2
+    assert crosskd['AP50_paper'] == PUBLISHED['crosskd'] and crosskd['n'] == 2 and crosskd['seeds'] == '0 1'
     assert np.isnan(csv.set_index('row').loc['ld', 'AP50_mean'])
     html = stem.with_suffix('.html').read_text()
     tables = read_tables(stem.with_suffix('.html'))
@@ -165,15 +166,17 @@ def test_wandb_report_run_holds_the_tables_and_the_figure(rendered):
     assert list(run_dir.glob('files/media/images/figures/gradient_maps*.png'))
 
 
-def test_cli_renders_a_spec_file_finding_its_seeds(store, tmp_path):
+def test_cli_renders_a_spec_file_over_the_seeds_repro_run_recorded(store, tmp_path):
     spec, runs = store
+    record_plan(spec, 'tiny', SEEDS)  # as `repro.run SPEC --seeds 2` does
     proc = subprocess.run([PYTHON, '-m', 'repro.report', str(spec.path), '--profile', 'tiny', '--out',
                            str(tmp_path), '--wandb', 'disabled', '--no-figures', '--tolerance', '0.5'],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert '# CrossKD Table 97: A report test table' in proc.stdout and 'Spearman' in proc.stdout
     csv = pd.read_csv(tmp_path / 'crosskd_table97.csv')
-    assert set(csv['seeds_planned']) == {2} and set(csv['tolerance']) == {0.5}  # seed 1 found in the store
+    assert set(csv['seeds_planned']) == {'0 1'} and set(csv['tolerance']) == {0.5}  # the recorded plan's seeds
+    assert 'Each row is the mean over seeds 0, 1, as repro.run last ran this table' in proc.stdout
     assert (tmp_path / 'index.html').is_file() and not (tmp_path / 'figures').exists()
 
 
