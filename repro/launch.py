@@ -8,7 +8,6 @@ work dir aside (nothing is deleted) so it trains from scratch.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,9 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from repro.errors import ReproError
+from repro.mmdet_bridge import torch_threads
 from repro.plan import PlannedRun
 from repro.progress import Board
 from repro.profiles import REPO_ROOT
+from repro.provenance import thread_env
 from repro.store import read_record
 
 
@@ -65,7 +66,7 @@ def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None
                     board.started(run, f'started, log {log}')
                     active[run.key] = (run, subprocess.Popen(
                         train_command(run, profile, data_root, wandb), cwd=REPO_ROOT, stdout=log.open('w'),
-                        stderr=subprocess.STDOUT))
+                        stderr=subprocess.STDOUT, env=run_env(run)))
             for key, (run, proc) in list(active.items()):
                 if proc.poll() is not None:
                     del active[key]
@@ -146,6 +147,12 @@ def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str
         return 'failed'
 
 
+def run_env(run: PlannedRun) -> dict[str, str]:
+    """The environment of a run's training processes: OpenMP and MKL get the run's thread count (repro.train pins
+    torch to it too), not this shell's."""
+    return thread_env(torch_threads(run.overrides))
+
+
 def train_args(run: PlannedRun, profile: str, data_root: str | None, wandb: str | None) -> list[str]:
     """The `repro.train` arguments of one planned run."""
     args = [run.config, *run.overrides, '--profile', profile, '--seed', str(run.seed), '--work-dir',
@@ -200,7 +207,7 @@ def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = N
             if run.key in outcome or not _ready(run, outcome, board):
                 continue  # a run another process is training is left to it
             board.started(run, f'torchrun x{dist.get("gpus", 1)}')
-            env = {**os.environ, 'CUDA_VISIBLE_DEVICES': ''} if cpu else None
+            env = {**run_env(run), **({'CUDA_VISIBLE_DEVICES': ''} if cpu else {})}
             proc = subprocess.run(torchrun_command(run, profile, data_root, wandb, **dist), cwd=REPO_ROOT, env=env)
             record = read_record(run.work_dir) or {}
             outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'

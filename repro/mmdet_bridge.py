@@ -22,6 +22,10 @@ from repro.profiles import CONFIG_DIR, check_coco_root, check_dataset_root, coco
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
 SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
                  ('test_dataloader', 'test_evaluator'))
+# A run's intra-op threads (env_cfg.torch_threads, in the run key: the count changes the sums' order, so the bits).
+# Never the machine's core count, so a key means the same numbers everywhere; 1 keeps `--jobs N` on N cores from
+# oversubscribing, and the tiny profile's small tensors gain little from more threads.
+TORCH_THREADS = 1
 
 
 @dataclass
@@ -112,6 +116,7 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         head.update(prof.heads[head.type].to_dict())
     if 'teacher' in cfg:  # the keys a user may override; an explicit checkpoint is part of the run's identity
         cfg.teacher = {'checkpoint': None, 'overrides': [], **cfg.teacher}
+    cfg.env_cfg = {'torch_threads': TORCH_THREADS, **cfg.get('env_cfg', {})}
     user_keys = apply_overrides(cfg, overrides or [], Path(config).name)
     if 'distill' in cfg:
         _resolve_variant(cfg, overrides or [], Path(config).name)
@@ -129,7 +134,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
             check_coco_root(root)
         _set_data_root(cfg, root)
         label = 'coco'
-    cfg.randomness = dict(seed=seed, deterministic=False)
+    _check_threads(cfg.env_cfg.torch_threads)
+    cfg.randomness = dict(seed=seed, deterministic=True)  # mmengine: torch's deterministic algorithms, cuDNN's
     if evaluate_from:
         if 'teacher' in cfg:
             raise ReproError(f'{Path(config).name} is a distillation config: evaluate a checkpoint with the config '
@@ -142,6 +148,24 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         ckpt = cfg.teacher.get('checkpoint') or _default_teacher_checkpoint(teacher)
         cfg.model[_teacher_ckpt_key(cfg.model)] = ckpt
     return compiled
+
+
+def _check_threads(threads) -> None:
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ReproError(f'env_cfg.torch_threads is {threads!r}: give a positive whole number, e.g. '
+                         f'env_cfg.torch_threads={TORCH_THREADS}')
+
+
+def torch_threads(overrides) -> int:
+    """The thread count a run's overrides set (env_cfg.torch_threads=N), else the default: for launchers, which
+    start a run's process before its config is compiled (repro.train pins torch to the compiled value)."""
+    for item in reversed(overrides):  # the last one wins, as in apply_overrides
+        key, _, raw = item.partition('=')
+        if key.lstrip('+') == 'env_cfg.torch_threads':
+            value = _parse_value(raw)
+            _check_threads(value)
+            return value
+    return TORCH_THREADS
 
 
 def _resolve_variant(cfg, overrides: list[str], source: str) -> None:

@@ -20,7 +20,7 @@ from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
 from repro.profiles import PROFILES, default_profile
 from repro.progress import ProgressFile
-from repro.provenance import provenance
+from repro.provenance import determinism, pinned, provenance, warn_only
 from repro.store import RESULT_FILE, default_work_dir, running_record, teacher_dir
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
@@ -77,7 +77,8 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
               work_dir=teacher_dir(compiled), role='teacher', wandb=wandb, wait=True)
     compiled.cfg.launcher = launcher
     if launcher != 'none' and int(os.environ.get('RANK', '0')) > 0:  # rank 0 keeps the record and the lock
-        return {'run_key': compiled.run_key, 'status': 'done', 'metrics': _run(compiled, work_dir, rows, role, wandb)}
+        metrics, _ = _run(compiled, work_dir, rows, role, wandb)
+        return {'run_key': compiled.run_key, 'status': 'done', 'metrics': metrics}
     with claim(work_dir, wait):
         record = read_record(work_dir)
         if not finished(work_dir, record):  # else another process finished it while we waited
@@ -101,7 +102,7 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     write_record(work_dir, running_record(base))
     start = time.time()
     try:
-        metrics = _run(compiled, work_dir, rows, role, wandb)
+        metrics, conditions = _run(compiled, work_dir, rows, role, wandb)
     except BaseException as err:  # Ctrl-C and SIGTERM included: the record says why, the next attempt resumes
         # SystemExit: submitit's requeue on preemption or timeout exits from its signal handler mid-training
         state = 'interrupted' if isinstance(err, (KeyboardInterrupt, SystemExit)) else 'failed'
@@ -111,7 +112,7 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
                                 'wall_time_s': round(before + time.time() - start, 1)})
         raise
     result = {**base, 'status': 'done', 'metrics': metrics,
-              'wall_time_s': round(before + time.time() - start, 1), **provenance()}
+              'wall_time_s': round(before + time.time() - start, 1), **conditions}
     write_record(work_dir, result)
     return result
 
@@ -127,8 +128,16 @@ def _already_done(work_dir: Path, rows: list[str], name: str) -> dict:
     return record
 
 
-def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
-    """mmengine's Runner on the compiled config; resumes from the work dir's last checkpoint."""
+def _run(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, float], dict]:
+    """mmengine's Runner on the compiled config, with the run's thread count and deterministic algorithms; resumes
+    from the work dir's last checkpoint. Returns the metrics, and the provenance and determinism for the record."""
+    threads = compiled.cfg.env_cfg.torch_threads
+    with pinned(threads) as alerts:
+        metrics, model = _run_pinned(compiled, work_dir, rows, role, wandb)
+        return metrics, {**provenance(), 'determinism': determinism(model, threads, alerts)}
+
+
+def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, float], object]:
     from repro.checkpoint import allow_mmengine_checkpoints
     from repro.tracking import add_wandb, wandb_mode
     cfg = compiled.cfg
@@ -150,8 +159,9 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
     if _init_cpu_distributed(cfg.launcher):  # DDP of a CPU model takes no device ids (mmengine passes LOCAL_RANK)
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     runner = Runner.from_cfg(cfg)
+    warn_only()  # after the Runner's strict switch: an op without a deterministic kernel is recorded, not fatal
     if cfg.get('evaluate_from'):
-        return _evaluate(runner, cfg.evaluate_from)
+        return _evaluate(runner, cfg.evaluate_from), runner.model
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
     runner.register_hook(DivergenceGuard())
@@ -165,7 +175,7 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> dict[str, float]:
             save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
     finally:
         runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
-    return run_metrics(recorder.metrics)
+    return run_metrics(recorder.metrics), runner.model
 
 
 def resume_point(work_dir: Path) -> str | None:
