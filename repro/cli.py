@@ -1,6 +1,7 @@
 """What every CLI shares: quiet third-party warnings, and one line instead of a traceback for user errors."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -33,6 +34,14 @@ def quiet_mmengine(stdout: bool = True):
             yield
     finally:
         logger.setLevel(level)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with a bad argument reported in one line like every other user error (`error: ...`, exit
+    status 2 under run_cli) instead of the usage text and then the error."""
+
+    def error(self, message):
+        raise ReproError(f'{message} (see {self.prog} --help)')
 
 
 class Terminated(KeyboardInterrupt):

@@ -332,7 +332,10 @@ def _sync_backbone(model) -> None:
     """Make what depends on the backbone follow it: the FPN's input widths, and for a ResNet the name of the
     ImageNet checkpoint (torchvision://resnet50 -> torchvision://resnet18 for a depth-18 student)."""
     backbone, neck = model.get('backbone', {}), model.get('neck')
-    widths = _backbone_widths(backbone)
+    try:
+        widths = _backbone_widths(backbone)
+    except (TypeError, ValueError):  # a width that is no number: repro.validate refuses it in one line
+        widths = None
     if widths and neck and 'in_channels' in neck:
         neck.in_channels = widths
     init = backbone.get('init_cfg') or {}

@@ -60,9 +60,25 @@ def check_dataset_root(name: str, root: Path) -> None:
                          f"(or set {spec['env']}), or use --profile tiny for its synthetic stand-in")
 
 
+def choose_profile(profile: str | None, data_root: str | None = None) -> tuple[str, str | None]:
+    """The profile of a run: --profile; else `coco` with --data-root; else `coco` when a complete COCO is at the
+    default root ($REPRO_COCO_ROOT, else data/coco) and `tiny` otherwise. A --data-root that is no folder is an
+    error. Returns the profile and, when it was chosen automatically, a note saying which and why (for stderr)."""
+    if data_root and not Path(data_root).is_dir():
+        raise ReproError(f'--data-root {data_root}: no such folder; pass the root of the dataset (COCO 2017: '
+                         f"{', '.join(COCO_LAYOUT)}), or leave --data-root out for the tiny profile")
+    if profile or data_root:
+        return profile or 'coco', None
+    root = coco_root()
+    if missing_coco_parts(root):
+        return 'tiny', (f"profile tiny (no COCO found at {root}; pass --profile coco --data-root DIR for the papers' "
+                        'setup)')
+    return 'coco', f'profile coco (COCO 2017 found at {root}; pass --profile tiny for the synthetic stand-in)'
+
+
 def default_profile(data_root: str | None = None) -> str:
-    """`coco` when a complete COCO is found, else `tiny`."""
-    return 'coco' if not missing_coco_parts(coco_root(data_root)) else 'tiny'
+    """The profile `choose_profile` picks when none is given."""
+    return choose_profile(None, data_root)[0]
 
 
 def missing_coco_parts(root: Path) -> list[str]:

@@ -14,7 +14,7 @@ import sys
 from repro.cli import run_cli
 from repro.errors import ReproError
 from repro.plan_cache import plan_for
-from repro.profiles import PROFILES, default_profile
+from repro.profiles import PROFILES, choose_profile
 from repro.tables.listing import describe, list_json, list_text
 from repro.tables.spec import check_configs, load_all, resolve
 
@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan and exit; trains nothing and changes no run (the plan is kept in '
                              '$REPRO_CACHE for the next dry-run)')
-    parser.add_argument('--profile', choices=PROFILES, help='default: coco if a COCO root is found, else tiny')
+    parser.add_argument('--profile', choices=PROFILES,
+                        help='default: coco with --data-root or where COCO is found (data/coco), else tiny')
     parser.add_argument('--data-root', help='dataset root for the coco profile')
     parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')
     parser.add_argument('--rerun', metavar='ROW|all', action='append', default=[],
@@ -86,8 +87,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_table(spec, args) -> None:
     check_configs(spec)
-    profile = args.profile or default_profile(args.data_root)
+    profile, note = choose_profile(args.profile, args.data_root)
     runs = plan_for(spec, profile, args.seeds, args.data_root, args.dry_run)
+    if note:  # once the plan is made: a refused table says its error alone
+        print(f'note: {note}', file=sys.stderr)
     if args.dry_run:
         print(plan_text(spec, runs, profile))
         return

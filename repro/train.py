@@ -6,19 +6,19 @@ metrics and the run's provenance. A rerun resumes from the last checkpoint; a fi
 """
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
 from mmengine.hooks import Hook
 
-from repro.cli import run_cli
+from repro.cli import ArgumentParser, run_cli
 from repro.divergence import DivergenceGuard
 from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
 from repro.mmdet_bridge import WEIGHTS_FILE
-from repro.profiles import PROFILES, default_profile
+from repro.profiles import PROFILES, choose_profile
 from repro.progress import ProgressFile
 from repro.provenance import determinism, pinned, provenance, warn_only
 from repro.store import RESULT_FILE, default_work_dir, running_record, teacher_dir
@@ -59,10 +59,14 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     """
     from repro.mmdet_bridge import compile_config
     from repro.store import claim, finished, read_record, status
+    from repro.validate import check
 
-    profile = profile or default_profile(data_root)
+    profile, note = choose_profile(profile, data_root)
     compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed,
                               evaluate_from=evaluate_from)
+    check(compiled)  # a bad setting stops here, before anything is printed or written
+    if note:
+        print(f'note: {note}', file=sys.stderr)
     work_dir = Path(work_dir or default_work_dir(config, profile, compiled.run_key))
     name = Path(config).stem
     if status(work_dir, compiled.run_key) == 'done':
@@ -252,13 +256,14 @@ class _MetricsRecorder(Hook):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog='python -m repro.train', description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog='python -m repro.train', description=__doc__.splitlines()[0])
     parser.add_argument('config', help='model config, e.g. configs/detectors/gfl_r50.py')
     parser.add_argument('overrides', nargs='*', metavar='key=value', help='config overrides (keys must exist)')
-    parser.add_argument('--profile', choices=PROFILES, help='default: coco if COCO is found, else tiny')
+    parser.add_argument('--profile', choices=PROFILES,
+                        help='default: coco with --data-root or where COCO is found (data/coco), else tiny')
     parser.add_argument('--data-root', help='root of the coco profile\'s data: COCO (default: data/coco), or the '
                         'dataset the config names (CrowdHuman: data/crowdhuman)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0, help='0 .. 2**32 - 1 (default 0)')
     parser.add_argument('--work-dir', help='default: work_dirs/<profile>/<config>-<run key>')
     parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
                         help='W&B logging (default: offline, or $REPRO_WANDB)')

@@ -17,7 +17,7 @@ def run(*args):
     (('repro.train', 'configs/detectors/gfl_r50.py', 'model.backbone.dpeth=18'),
      "error: unknown override key 'model.backbone.dpeth'"),
     (('repro.train', 'configs/detectors/gfl_r50.py', '--profile', 'coco', '--data-root', '/nonexistent/coco'),
-     'error: no COCO 2017 at /nonexistent/coco'),
+     'error: --data-root /nonexistent/coco: no such folder'),
     (('repro.train', 'configs/methods/crosskd_gfl.py', '--evaluate-from', 'w.pth'),
      'error: crosskd_gfl.py is a distillation config: evaluate a checkpoint with the config of its detector'),
     (('repro.train', 'configs/detectors/gfl_r50.py', '--evaluate-from', '/nonexistent/w.pth'),
