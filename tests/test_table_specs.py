@@ -22,7 +22,7 @@ AP_COLUMNS = {
                        ('4', 38.2), ('LD', 37.8)],
     'crosskd:table2': [('-', 35.8), ('PKD:neck', 38.0), ('PKD:cls', 37.5), ('PKD:reg', 37.2), ('PKD:cls+reg', 37.3),
                        ('CrossKD', 38.7)],
-    'crosskd:table3': [('cls', 37.3), ('reg', 36.8), ('cls+reg', 37.8), ('cls', 37.7), ('reg', 37.2),
+    'crosskd:table3': [('-', 35.8), ('cls', 37.3), ('reg', 36.8), ('cls+reg', 37.8), ('cls', 37.7), ('reg', 37.2),
                        ('cls+reg', 38.7)],
     'crosskd:table4': [('-', 35.8), ('CrossKD', 38.7), ('LD', 37.8), ('CrossKD + LD', 38.1)],
     'crosskd:table5': [('RetinaNet R18 (S)', 31.7), ('Faster R-CNN R50 (T)', 40.3), ('HEAD', 36.1),
@@ -57,10 +57,10 @@ AP_COLUMNS = {
     'pgd:table4': [('S & T', 38.2), ('FGD', 39.0), ('Ours', 39.5), ('S & T', 39.6), ('FGD', 40.2), ('Ours', 40.7)],
     'pgd:table5': [('Teacher', 45.5), ('Student', 39.6), ('Box', 43.3), ('BoxGauss', 43.7), ('Centre', 43.1),
                    ('Quality', 43.8), ('TopkEq', 43.9), ('KDE', 44.0), ('Ours', 44.2)],
-    'pgd:table6a': [('1', 43.2), ('5', 43.5), ('9', 43.6), ('15', 43.9), ('30', 44.2), ('45', 44.0), ('60', 43.9)],
-    'pgd:table6b': [('0.005', 41.7), ('0.01', 42.0), ('0.03', 42.5), ('0.05', 42.5), ('0.07', 42.4), ('0.1', 42.2),
+    'pgd:table6a': [('Student', 39.6), ('1', 43.2), ('5', 43.5), ('9', 43.6), ('15', 43.9), ('30', 44.2), ('45', 44.0), ('60', 43.9)],
+    'pgd:table6b': [('Student', 38.2), ('0.005', 41.7), ('0.01', 42.0), ('0.03', 42.5), ('0.05', 42.5), ('0.07', 42.4), ('0.1', 42.2),
                     ('0.2', 41.8),
-                    ('0.005', 42.9), ('0.01', 43.2), ('0.03', 43.7), ('0.05', 43.9), ('0.07', 44.2), ('0.1', 44.1),
+                    ('Student', 39.6), ('0.005', 42.9), ('0.01', 43.2), ('0.03', 43.7), ('0.05', 43.9), ('0.07', 44.2), ('0.1', 44.1),
                     ('0.2', 43.2)],
     'pgd:table7': [('-', 39.6), ('neck', 43.6), ('cls', 43.8), ('reg', 41.7), ('cls+reg', 44.2)],
     'rm:headline': [('RetinaNet R50', 36.9), ('RetinaNet R50 + RM + PFI', 40.4)],
@@ -280,20 +280,24 @@ def test_list(capsys):
     out = capsys.readouterr().out
     for table, spec in SPECS.items():
         line = next(l for l in out.splitlines() if l.startswith(table + ' '))
-        assert f'{len(spec.rows)} rows' in line and spec.title in line
+        assert f'{len(spec.rows)} rows' in line and f'{len(spec.claims)} claims' in line and spec.title in line
 
 
 def test_list_json(capsys):
     repro_run.main(['--list', '--json'])
     tables = json.loads(capsys.readouterr().out)
     assert [t['id'] for t in tables] == EXPECTED_TABLES
-    assert all(set(t) == {'id', 'paper', 'number', 'title', 'metrics', 'rows'} for t in tables)
+    assert all(set(t) == {'id', 'paper', 'number', 'title', 'metrics', 'rows', 'claims'} for t in tables)
     by_id = {t['id']: t for t in tables}
     assert by_id['pgd:table6a']['number'] == '6a' and by_id['crosskd:table5']['number'] == 5
     row = by_id['crosskd:table1']['rows'][0]
     assert set(row) == {'id', 'label', 'role', 'published'}
     assert row['published'] == {'AP': 40.2, 'AP50': None, 'AP75': None, 'APs': None, 'APm': None, 'APl': None}
     assert by_id['pgd:table3']['metrics'] == ['MR', 'AP', 'JI']
+    for table in tables:
+        claims = SPECS[table['id']].claims
+        assert [c['id'] for c in table['claims']] == [c.id for c in claims] and claims
+        assert all(set(c) == {'id', 'says', 'source', 'better', 'than', 'margin', 'metric'} for c in table['claims'])
 
 
 def test_table_argument_prints_the_resolved_table():
@@ -302,6 +306,9 @@ def test_table_argument_prints_the_resolved_table():
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("note: 'table5' is CrossKD Table 5")
     assert 'configs/methods/crosskd_retinanet_r18.py' in proc.stdout and '36.7' in proc.stdout
+    claims = SPECS['crosskd:table5'].claims
+    assert f"The paper's claims ({len(claims)}), each judged by the report from paired seeds:" in proc.stdout
+    assert all(f'  {c.id}: {c.says} [{c.better} > ' in proc.stdout for c in claims)
     proc = subprocess.run([PYTHON, '-m', 'repro.run', 'pgd:tabel6'], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: unknown table 'pgd:tabel6'; did you mean")

@@ -26,21 +26,25 @@ def planned_seeds(spec, runs):
 
 def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEFAULT_TOLERANCE,
                  figures: bool = True, seed_plan=None):
-    """The TableReport of one table (records read, verdicts, ordering, provenance, figures drawn, the finished
-    runs of its configs outside the plan found)."""
+    """The TableReport of one table (records read, row verdicts, claim verdicts against the profile's measured seed
+    noise, ordering, provenance, figures drawn, the finished runs of its configs outside the plan found)."""
+    from repro.report.claims import judge
     from repro.report.figures import make_figures
     from repro.report.frames import TableReport
     from repro.report.ordering import ordering
     from repro.report.other_runs import other_runs
     from repro.report.provenance import table_provenance
     from repro.report.results import collect, judged_metric
+    from repro.report.seed_noise import measured_noise
     results = collect(spec, runs, profile, tolerance)
     metric = judged_metric(spec)
+    noise = measured_noise(profile, 'AP')
+    claims = judge(spec, results, metric, {noise.metric: noise.sigma} if noise else {})
     states = {s.key: s for r in results for s in r.runs}
     drawn, notes = make_figures(spec, runs, profile, out_dir) if figures else ([], [])
     return TableReport(spec, profile, tolerance, metric, results, ordering(results, metric),
                        table_provenance(spec, runs, states), drawn, notes,
-                       seed_plan or planned_seeds(spec, runs), other_runs(spec, runs, profile))
+                       seed_plan or planned_seeds(spec, runs), other_runs(spec, runs, profile), claims, noise)
 
 
 def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, tolerance: float = DEFAULT_TOLERANCE,

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from repro.report.claims import NOT_RUN, Z, ClaimResult, headline
 from repro.report.ordering import Ordering
 from repro.report.other_runs import OtherRun
 from repro.report.provenance import TableProvenance
 from repro.report.results import COMPARABLE_PROFILES, RowResult, counts
+from repro.report.seed_noise import SeedNoise
 from repro.report.table_plan import SeedPlan, seeds_text
 from repro.tables.spec import PAPERS
 
@@ -32,6 +34,8 @@ class TableReport:
     figure_notes: list[str] = field(default_factory=list)  # figures that could not be made, and why
     seed_plan: SeedPlan | None = None  # the seeds every row is planned with, and why those
     others: dict[str, list[OtherRun]] = field(default_factory=dict)  # row id -> finished runs outside the plan
+    claims: list[ClaimResult] = field(default_factory=list)  # the spec's claims with their verdicts
+    noise: SeedNoise | None = None  # the profile's measured seed noise the claims were judged against
 
     @property
     def slug(self) -> str:
@@ -184,8 +188,17 @@ def ordering_sentence(report: TableReport, labels: dict[str, str] | None = None)
     return text + f' {len(order.flips)} of {order.pairs} pairwise orderings{within} flip: {flips}.'
 
 
+def noise_sentence(report: TableReport) -> str:
+    if report.noise is not None:
+        return report.noise.sentence() + (f' A claim holds where the paired difference exceeds its margin by more '
+                                          f'than {Z:g} standard errors.')
+    return (f'No seed noise has been measured for the {report.profile} profile (benchmarks/seed_noise.py): claims '
+            'are judged on the spread of their paired seeds alone, and a claim with one seed is inconclusive.')
+
+
 def header_lines(report: TableReport) -> list[str]:
-    """The sentences above the table: what it is, how to read it, the verdict counts and the ordering."""
+    """The sentences above the table: what it is, how to read it, the claims headline, the row verdict counts and,
+    secondary, the ordering."""
     spec = report.spec
     lines = [spec.description.strip(), f'Spec {report.provenance.spec}.']
     if report.comparable:
@@ -194,13 +207,47 @@ def header_lines(report: TableReport) -> list[str]:
     else:
         lines.append(f'Reproduced under the {report.profile} profile (synthetic data, CPU-sized models): absolute '
                      'numbers are NOT comparable with the paper\'s COCO numbers, so rows are not judged against '
-                     'them; what this profile can judge is whether the paper\'s ordering of methods holds.')
+                     'them; what this profile can judge is whether the paper\'s claims about the table hold.')
     if report.seed_plan is not None:
         lines.append(report.seed_plan.sentence())
+    lines.append(headline(report.claims))
+    if report.claims:
+        lines.append(noise_sentence(report))
     tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
     lines.append(f'Rows: {tally}.')
-    lines.append(ordering_sentence(report))
+    lines.append('Secondary: ' + ordering_sentence(report))
     return lines
+
+
+def difference_cell(result: ClaimResult, labels: dict[str, str]) -> str:
+    """The weakest pair's paired difference: '+1.23 ± 0.80' (± Z standard errors), with the row it is against
+    where the claim names several."""
+    pair = result.weakest
+    against = f' vs {labels[pair.than]}' if len(result.pairs) > 1 else ''
+    if pair.diff is None:
+        return f'no seed finished by both rows{against}'
+    if pair.se is None:
+        return f'{pair.diff:+.2f}{against} (one seed, no measured noise)'
+    return f'{pair.diff:+.2f} ± {Z * pair.se:.2f}{against}'
+
+
+def claims_frame(report: TableReport) -> pd.DataFrame:
+    """One line per claim: what it says, the rows it compares, the verdict, the paired difference, the seeds and
+    where in the paper it comes from."""
+    labels = {r.id: r.label for r in report.spec.rows}
+    lines = []
+    for result in report.claims:
+        claim = result.claim
+        margin = f' by more than {claim.margin:g}' if claim.margin else ''
+        pair = result.weakest
+        lines.append({'Claim': claim.says,
+                      'Rows': f"{labels[claim.better]} > {', '.join(labels[t] for t in claim.than)}{margin}",
+                      'Metric': result.metric, 'Verdict': result.verdict,
+                      f'Difference (± {Z:g} se)': difference_cell(result, labels),
+                      'Paired seeds': DASH if result.verdict == NOT_RUN and not pair.seeds else ', '.join(
+                          str(s) for s in pair.seeds) or DASH,
+                      'Source': claim.source})
+    return pd.DataFrame(lines)
 
 
 def provenance_lines(report: TableReport) -> list[tuple[str, str]]:

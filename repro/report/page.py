@@ -11,7 +11,8 @@ import json
 import time
 from pathlib import Path
 
-from repro.report.frames import TableReport, relative, table_title
+from repro.report.claims import CLAIM_VERDICTS, claim_counts
+from repro.report.frames import TableReport, difference_cell, relative, table_title
 from repro.report.render import page, write_text
 from repro.report.results import VERDICTS, counts
 
@@ -19,9 +20,20 @@ INDEX = 'index.html'
 FORMATS = ('html', 'md', 'tex', 'csv')
 
 
+def claims_manifest(report: TableReport) -> list[dict]:
+    labels = {r.id: r.label for r in report.spec.rows}
+    return [{'id': c.claim.id, 'says': c.claim.says, 'source': c.claim.source, 'better': c.claim.better,
+             'than': list(c.claim.than), 'margin': c.claim.margin, 'metric': c.metric, 'verdict': c.verdict,
+             'difference': difference_cell(c, labels),
+             'pairs': [{'than': p.than, 'seeds': list(p.seeds), 'diff': p.diff, 'se': p.se, 'verdict': p.verdict}
+                       for p in c.pairs]} for c in report.claims]
+
+
 def manifest(report: TableReport, paths: dict[str, Path], out_dir: Path) -> dict:
     order = report.ordering
-    return {'id': report.spec.id, 'title': report.title, 'slug': report.slug, 'profile': report.profile,
+    return {'claims': claims_manifest(report), 'claim_counts': claim_counts(report.claims),
+            'noise_sigma': report.noise.sigma if report.noise else None,
+            'id': report.spec.id, 'title': report.title, 'slug': report.slug, 'profile': report.profile,
             'spec_version': report.spec.version, 'tolerance': report.tolerance, 'metric': report.metric,
             'counts': counts(report.results), 'ordering': {'rho': order.rho, 'rows': len(order.rows),
                                                           'pairs': order.pairs, 'flips': len(order.flips)},
@@ -60,8 +72,11 @@ def remove_rendered(out_dir: Path, slug: str) -> None:
 
 
 def _status(data: dict) -> str:
+    judged = data.get('claim_counts') or {}
+    claims = ', '.join(f'{judged[v]} {v}' for v in CLAIM_VERDICTS if judged.get(v))
     found = data.get('counts', {})
-    tally = ', '.join(f'{found[v]} {v}' for v in VERDICTS if found.get(v))
+    tally = (f'claims: {claims}; rows: ' if claims else '') + ', '.join(f'{found[v]} {v}' for v in VERDICTS
+                                                                       if found.get(v))
     order = data.get('ordering') or {}
     if order.get('rows', 0) >= 2:
         rho = order.get('rho')
@@ -94,7 +109,7 @@ def write_index(out_dir: Path, profile: str, specs: dict | None = None, notes: d
     if profile != 'coco':
         body.append(f'<p class="caveat">The {e(profile)} profile trains on synthetic data with CPU-sized models: its '
                     'absolute numbers are not comparable with the papers\' COCO numbers; each table judges whether '
-                    'the papers\' ordering of methods holds.</p>')
+                    'the papers\' claims about it hold, against the measured seed noise.</p>')
     body += ['<table class="index"><thead><tr><th>Table</th><th>Title</th><th>Status</th><th>Files</th></tr></thead>',
              '<tbody>', *rows, '</tbody></table>', '<h2>Figures</h2>']
     if not figures:

@@ -8,7 +8,7 @@ from repro.tables.spec import PAPERS, SPEC_DIR, TableSpec, missing_configs
 
 def list_text(specs: dict[str, TableSpec]) -> str:
     width = max(len(i) for i in specs)
-    lines = [f'{i:<{width}}  {len(s.rows):>3} rows  {s.title}' for i, s in specs.items()]
+    lines = [f'{i:<{width}}  {len(s.rows):>3} rows  {len(s.claims):>2} claims  {s.title}' for i, s in specs.items()]
     lines.append(f"{len(specs)} tables in {SPEC_DIR}; a bare id such as table5 means CrossKD's (pgd:table5 for PGD's)")
     return '\n'.join(lines)
 
@@ -16,7 +16,9 @@ def list_text(specs: dict[str, TableSpec]) -> str:
 def spec_json(spec: TableSpec) -> dict:
     number = int(spec.number) if spec.number.isdigit() else spec.number
     return dict(id=spec.id, paper=spec.paper, number=number, title=spec.title, metrics=list(spec.metrics),
-                rows=[dict(id=r.id, label=r.label, role=r.role, published=dict(r.published)) for r in spec.rows])
+                rows=[dict(id=r.id, label=r.label, role=r.role, published=dict(r.published)) for r in spec.rows],
+                claims=[dict(id=c.id, says=c.says, source=c.source, better=c.better, than=list(c.than), margin=c.margin,
+                             metric=c.metric) for c in spec.claims])
 
 
 def list_json(specs: dict[str, TableSpec]) -> str:
@@ -47,4 +49,11 @@ def describe(spec: TableSpec) -> str:
         if row.note or not row.printed:
             lines.append(f"{'':<{id_w}}  note: {'(not in the printed table) ' if not row.printed else ''}"
                          f"{row.note or ''}".rstrip())
+    if spec.claims:
+        lines += ['', f"The paper's claims ({len(spec.claims)}), each judged by the report from paired seeds:"]
+    for claim in spec.claims:
+        margin = f' by more than {claim.margin:g}' if claim.margin else ''
+        rows = f"{claim.better} > {', '.join(claim.than)}{margin}" + (f' ({claim.metric})' if claim.metric else '')
+        lines.append(f'  {claim.id}: {claim.says} [{rows}]')
+        lines += [f'      {line}' for line in textwrap.wrap(f'source: {claim.source}', 94)]
     return '\n'.join(lines)

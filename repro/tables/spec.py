@@ -4,7 +4,8 @@ A spec names its paper and table number, the metric columns and the rows. Each r
 config under configs/ plus `key=value` overrides, the syntax of repro.mmdet_bridge.apply_overrides) and the
 paper's published numbers, one per metric column, a printed "—" being null. `defaults.overrides` are prepended
 to the overrides of every row whose role is in `defaults.roles` (all roles unless given); a row's own override
-of the same key wins. The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
+of the same key wins. `claims` states what the paper says about the table, each claim naming its rows and the
+sentence or cells it comes from (repro.tables.claims). The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
 error naming the file and the field. Whether the configs exist is checked separately (`missing_configs`), so
 specs may name configs that are still being written.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from repro.errors import ReproError
 from repro.io import atomic_write_json
 from repro.profiles import REPO_ROOT, cache_root
+from repro.tables.claims import Claim, parse_claims
 
 SPEC_DIR = Path(__file__).resolve().parent / 'specs'
 PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking'}
@@ -35,7 +37,7 @@ _PARAM_NAME = re.compile(r'^[a-z][a-z0-9_]*$')
 SWEEP_OWN_PARAMS = ('table', 'profile')  # a sweep's parameters that are not a row's (repro.sweep)
 
 _TABLE_FIELDS = dict(required=('version', 'paper', 'number', 'title', 'description', 'metrics', 'rows'),
-                     optional=('defaults', 'label_header'))
+                     optional=('defaults', 'label_header', 'claims'))
 _ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'),
                    optional=('group', 'note', 'printed', 'params'))
 _RUN_FIELDS = dict(required=('config',), optional=('overrides', 'train'))
@@ -83,6 +85,7 @@ class TableSpec:
     label_header: str | None = None
     default_overrides: tuple[str, ...] = ()
     default_roles: tuple[str, ...] = ROLES
+    claims: tuple[Claim, ...] = ()  # the paper's claims about this table (repro.tables.claims)
 
     def row(self, row_id: str) -> Row:
         for row in self.rows:
@@ -250,11 +253,12 @@ def load_spec(path: str | Path) -> TableSpec:
     for i, row_data in enumerate(rows_data):
         rows.append(_row(check, row_data, f'rows[{i}]', metrics, default_overrides, default_roles, seen))
     _check_params(check, rows)
+    claims = parse_claims(check, data['claims'], [r.id for r in rows], metrics) if 'claims' in data else ()
     return TableSpec(id=table_id(paper, number), paper=paper, number=number, version=version,
                      title=check.text(data['title'], 'title'),
                      description=check.text(data['description'], 'description'), metrics=metrics,
                      rows=tuple(rows), path=path, label_header=label_header, default_overrides=default_overrides,
-                     default_roles=default_roles)
+                     default_roles=default_roles, claims=claims)
 
 
 def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_overrides: tuple[str, ...],
