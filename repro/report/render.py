@@ -48,10 +48,18 @@ def write_all(report: TableReport, out_dir: Path) -> dict[str, Path]:
 
 
 # --- Markdown -------------------------------------------------------------------------------------------------
+_MD_SPECIAL = '\\`*_[]<>|~#'  # what GitHub Markdown could read as syntax; a backslash makes it a literal
+
+
+def md(text) -> str:
+    """Spec and record text (labels, titles, reasons) as literal Markdown on one line: every character Markdown
+    could read as syntax backslash-escaped, as the HTML report escapes its text."""
+    return ''.join('\\' + ch if ch in _MD_SPECIAL else ch for ch in str(text)).replace('\n', ' ')
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub-flavoured pipe table of a frame of strings (pipes in cells escaped)."""
-    def cell(value) -> str:
-        return str(value).replace('|', '\\|').replace('\n', ' ')
+    """A GitHub-flavoured pipe table of a frame of strings, every cell escaped (md)."""
+    cell = md
     head = '| ' + ' | '.join(cell(c) for c in frame.columns) + ' |'
     rule = '|' + '|'.join('---' for _ in frame.columns) + '|'
     body = ['| ' + ' | '.join(cell(v) for v in row) + ' |' for row in frame.itertuples(index=False)]
@@ -60,13 +68,13 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def markdown_body(report: TableReport) -> str:
     """Title, header sentences, the table and its footnotes: what a terminal shows."""
-    lines = [f'# {report.title}', '']
+    lines = [f'# {md(report.title)}', '']
     for line in header_lines(report):
-        lines += [line, '']
+        lines += [md(line), '']
     lines.append(markdown_table(display_frame(report)))
     notes = footnotes(report)
     if notes:
-        lines += ['', *(f'- {note}' for note in notes)]
+        lines += ['', *(f'- {md(note)}' for note in notes)]
     if report.claims:
         lines += ['', '## Claims', '', markdown_table(claims_frame(report))]
     return '\n'.join(lines)
@@ -75,11 +83,12 @@ def markdown_body(report: TableReport) -> str:
 def markdown(report: TableReport, out_dir: Path) -> str:
     parts = [markdown_body(report), '']
     for fig in report.figures:
-        parts += [f'## {fig.title}', '', f'![{fig.title}]({relative(fig.path, out_dir)})', '', fig.caption, '']
+        parts += [f'## {md(fig.title)}', '', f'![{md(fig.title)}]({relative(fig.path, out_dir)})', '', md(fig.caption),
+                  '']
     for note in report.figure_notes:
-        parts += [f'- {note}']
+        parts += [f'- {md(note)}']
     parts += ['## Provenance', '']
-    parts += [f'- **{label}**: {text}' for label, text in provenance_lines(report)]
+    parts += [f'- **{label}**: {md(text)}' for label, text in provenance_lines(report)]
     parts += ['', markdown_table(runs_frame(report)), '']
     return '\n'.join(parts)
 

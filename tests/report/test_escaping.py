@@ -29,3 +29,32 @@ def test_crafted_label_and_failure_reason_are_escaped(tmp_path, monkeypatch):
         assert '<script>alert' not in text and '<img src=x' not in text and '<b>test</b>' not in text
     assert '&lt;script&gt;alert(' in table  # the label is shown, as text
     assert '&lt;img src=x onerror=alert' in table  # the failure reason is shown, as text
+
+
+MD_LABEL = 'PKD* \\ x | [x](http://e.x) <b>b</b> _a_ `c` #'
+
+
+def test_crafted_label_stays_literal_text_in_the_markdown_report(tmp_path, monkeypatch):
+    """Markdown syntax in a label (a pipe, emphasis, a link, inline HTML) is escaped: the table keeps its columns
+    and the label reads back as written."""
+    import re
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    data = dict(version=1, paper='crosskd', number='96', title='Escaping *test*', description='Crafted | strings.',
+                metrics=['AP'], rows=[dict(id='evil', label=MD_LABEL, role='student',
+                                           run=dict(config='configs/detectors/gfl_r18.py'), published=dict(AP=1.0))])
+    path = tmp_path / 'crosskd_table96.yaml'
+    path.write_text(yaml.safe_dump(data))
+    spec = load_spec(path)
+    out = tmp_path / 'reports'
+    write_report(spec, plan(spec, 'tiny'), 'tiny', out_dir=out, wandb='disabled', figures=False, echo=False)
+    text = (out / 'crosskd_table96.md').read_text()
+    assert text.startswith('# CrossKD Table 96: Escaping \\*test\\*\n') and 'Crafted \\| strings.' in text
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith('| '))
+    table = lines[start:start + 3]  # header, rule, the row
+    columns = len(re.findall(r'(?<!\\)\|', table[0]))
+    assert all(len(re.findall(r'(?<!\\)\|', line)) == columns for line in table)
+    row = next(line for line in table if 'PKD' in line)
+    cell = re.split(r'(?<!\\)\|', row)[1].strip()
+    assert re.sub(r'\\(.)', r'\1', cell) == MD_LABEL  # unescaped, the cell is the label as written
+    assert not re.search(r'(?<!\\)<', text) and not re.search(r'(?<!\\)\]\(http', text)  # no live HTML or link
