@@ -5,6 +5,7 @@ the provenance footer; the HTML also shows the table's figures.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -48,13 +49,14 @@ def write_all(report: TableReport, out_dir: Path) -> dict[str, Path]:
 
 
 # --- Markdown -------------------------------------------------------------------------------------------------
-_MD_SPECIAL = '\\`*_[]<>|~#'  # what GitHub Markdown could read as syntax; a backslash makes it a literal
+_MD_SPECIAL = re.compile(r'[\\`*\[\]<>|~#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])')
 
 
 def md(text) -> str:
-    """Spec and record text (labels, titles, reasons) as literal Markdown on one line: every character Markdown
-    could read as syntax backslash-escaped, as the HTML report escapes its text."""
-    return ''.join('\\' + ch if ch in _MD_SPECIAL else ch for ch in str(text)).replace('\n', ' ')
+    """Spec and record text (labels, titles, reasons) as literal Markdown on one line: every character GitHub
+    Markdown could read as syntax backslash-escaped, as the HTML report escapes its text. An underscore inside a
+    word (crosskd_table7) is no syntax there and stays as it is."""
+    return _MD_SPECIAL.sub(lambda m: '\\' + m.group(), str(text)).replace('\n', ' ')
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

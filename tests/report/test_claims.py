@@ -172,7 +172,7 @@ def test_report_gives_each_claim_its_verdict_and_an_unrelated_run_changes_none(t
     assert before['claim_counts'] == {'holds': 2, 'contradicted': 1}
     assert 'Claims: 2 hold, 1 contradicted (of 3).' in md
     assert 'sigma = 0.50 AP (pooled over 1 rows x seeds 0-4, commit abcdef0' in md
-    assert '| A beats the student | KD\\_A \\> STUDENT | AP | holds | +3.33 ± 0.82 | 0, 1, 2 | Table 95: 38.0 vs 35.0 |' in md
+    assert '| A beats the student | KD_A \\> STUDENT | AP | holds | +3.33 ± 0.82 | 0, 1, 2 | Table 95: 38.0 vs 35.0 |' in md
     assert md.index('Claims: 2 hold') < md.index('Secondary: Ordering')
     finish(runs, 'student', 3)  # a stray run of another seed: not in the plan, not paired
     after, _ = manifest(spec, tmp_path / 'after', '--seeds', '3')
