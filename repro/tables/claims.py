@@ -41,12 +41,7 @@ def parse_claims(check, value, row_ids: list[str], metrics: tuple[str, ...]) -> 
     for i, data in enumerate(check.seq(value, 'claims')):
         field = f'claims[{i}]'
         check.mapping(data, field, _FIELDS)
-        claim_id = data['id']
-        if not isinstance(claim_id, str) or not _CLAIM_ID.match(claim_id):
-            check.fail(f'{field}.id', f'expected a short lower-case id like crosskd_beats_ld, got {claim_id!r}')
-        if claim_id in seen:
-            check.fail(f'{field}.id', f"'{claim_id}' is used by another claim of this table")
-        seen.add(claim_id)
+        claim_id = check.unique_id(data['id'], f'{field}.id', _CLAIM_ID, 'crosskd_beats_ld', seen, 'claim')
         field = f'{field} ({claim_id})'
         says, source = check.text(data['says'], f'{field}.says'), check.text(data['source'], f'{field}.source')
         better = _row_ref(check, data['better'], f'{field}.better', row_ids)

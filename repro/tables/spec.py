@@ -170,6 +170,15 @@ class _Checker:
                 self.fail(f'{field}.{key}' if field else key, 'missing (required)')
         return value
 
+    def unique_id(self, value, field: str, pattern, example: str, seen: set[str], what: str) -> str:
+        """A short lower-case id, not used by another `what` of the table (`seen` gets it)."""
+        if not isinstance(value, str) or not pattern.match(value):
+            self.fail(field, f'expected a short lower-case id like {example}, got {value!r}')
+        if value in seen:
+            self.fail(field, f"'{value}' is used by another {what} of this table")
+        seen.add(value)
+        return value
+
     def text(self, value, field: str) -> str:
         if not isinstance(value, str) or not value.strip():
             self.fail(field, f'expected a non-empty string, got {value!r}')
@@ -264,12 +273,7 @@ def load_spec(path: str | Path) -> TableSpec:
 def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_overrides: tuple[str, ...],
          default_roles: tuple[str, ...], seen: set[str]) -> Row:
     check.mapping(data, field, _ROW_FIELDS)
-    row_id = data['id']
-    if not isinstance(row_id, str) or not _ROW_ID.match(row_id):
-        check.fail(f'{field}.id', f'expected a short lower-case id like crosskd_l3, got {row_id!r}')
-    if row_id in seen:
-        check.fail(f'{field}.id', f"'{row_id}' is used by another row of this table")
-    seen.add(row_id)
+    row_id = check.unique_id(data['id'], f'{field}.id', _ROW_ID, 'crosskd_l3', seen, 'row')
     field = f'{field} ({row_id})'
     label = data['label']
     if not isinstance(label, str) or not label:  # '-' is a fine label; a YAML number is not

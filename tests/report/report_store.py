@@ -52,6 +52,16 @@ def write_spec(folder: Path):
     return load_spec(path)
 
 
+def write_done(run, seed: int, metrics: dict) -> None:
+    """A finished record of a planned run (and empty weights), where and as repro.train leaves them."""
+    from repro.store import WEIGHTS_FILE, default_work_dir, write_record
+    work_dir = default_work_dir(run.config, 'tiny', run.key)
+    write_record(work_dir, {'run_key': run.key, 'config': run.config, 'profile': 'tiny', 'seed': seed,
+                            'overrides': list(run.overrides), 'role': run.role, 'rows': run.rows, 'status': 'done',
+                            'work_dir': str(work_dir), 'metrics': metrics})
+    (work_dir / WEIGHTS_FILE).write_bytes(b'')
+
+
 def row_runs(runs, row_id: str):
     return [r for r in runs if f'crosskd:table97/{row_id}' in r.rows]
 

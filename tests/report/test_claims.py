@@ -7,12 +7,12 @@ import pytest
 import yaml
 
 from conftest import FAST
+from report_store import write_done
 from repro.errors import ReproError
 from repro.plan import plan
 from repro.report import claims as C
 from repro.report import seed_noise
 from repro.report.__main__ import main as report_main
-from repro.store import WEIGHTS_FILE, default_work_dir, write_record
 from repro.tables.spec import load_all, load_spec
 
 
@@ -134,12 +134,7 @@ def table(tmp_path_factory):
 
 
 def finish(runs, row, seed):
-    run = runs[(row, seed)]
-    work_dir = default_work_dir(run.config, 'tiny', run.key)
-    write_record(work_dir, {'run_key': run.key, 'config': run.config, 'profile': 'tiny', 'seed': seed,
-                            'overrides': list(run.overrides), 'role': run.role, 'rows': run.rows, 'status': 'done',
-                            'work_dir': str(work_dir), 'metrics': {'AP': AP[row, seed], 'AP50': AP[row, seed] + 9}})
-    (work_dir / WEIGHTS_FILE).write_bytes(b'')
+    write_done(runs[(row, seed)], seed, {'AP': AP[row, seed], 'AP50': AP[row, seed] + 9})
 
 
 def manifest(spec, out, *flags):

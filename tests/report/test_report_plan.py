@@ -10,11 +10,11 @@ import yaml
 
 from conftest import FAST
 from html_tables import read_tables
+from report_store import write_done
 from repro.errors import ReproError
 from repro.plan import plan
 from repro.report.__main__ import main as report_main
 from repro.report.table_plan import plan_record_path, record_plan
-from repro.store import WEIGHTS_FILE, default_work_dir, write_record
 from repro.tables.spec import load_spec
 
 TEACHER = FAST + ['train_cfg.max_epochs=1']
@@ -46,12 +46,7 @@ def store(table, tmp_path, monkeypatch):
 
 def finish(runs, row: str, seed: int) -> None:
     """A finished record of the row's run at `seed`, as repro.train leaves it."""
-    run = runs[(row, seed)]
-    work_dir = default_work_dir(run.config, 'tiny', run.key)
-    write_record(work_dir, {'run_key': run.key, 'config': run.config, 'profile': 'tiny', 'seed': seed,
-                            'overrides': list(run.overrides), 'role': run.role, 'rows': run.rows, 'status': 'done',
-                            'work_dir': str(work_dir), 'metrics': {'AP': AP[row, seed], 'AP50': AP[row, seed] + 9}})
-    (work_dir / WEIGHTS_FILE).write_bytes(b'')
+    write_done(runs[(row, seed)], seed, {'AP': AP[row, seed], 'AP50': AP[row, seed] + 9})
 
 
 def report(spec, out, *flags) -> dict:
