@@ -10,14 +10,19 @@ LABEL = '<script>alert("label")</script>'
 REASON = 'RuntimeError: <img src=x onerror=alert("reason")>'
 
 
-def test_crafted_label_and_failure_reason_are_escaped(tmp_path, monkeypatch):
+def crafted_spec(tmp_path, monkeypatch, title: str, description: str, label: str):
+    """A one-row table spec with crafted text, its store under tmp_path."""
     monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
-    data = dict(version=1, paper='crosskd', number='96', title='Escaping <b>test</b>', description='Crafted strings.',
-                metrics=['AP'], rows=[dict(id='evil', label=LABEL, role='student',
-                                           run=dict(config='configs/detectors/gfl_r18.py'), published=dict(AP=1.0))])
+    data = dict(version=1, paper='crosskd', number='96', title=title, description=description, metrics=['AP'],
+                rows=[dict(id='evil', label=label, role='student', run=dict(config='configs/detectors/gfl_r18.py'),
+                           published=dict(AP=1.0))])
     path = tmp_path / 'crosskd_table96.yaml'
     path.write_text(yaml.safe_dump(data))
-    spec = load_spec(path)
+    return load_spec(path)
+
+
+def test_crafted_label_and_failure_reason_are_escaped(tmp_path, monkeypatch):
+    spec = crafted_spec(tmp_path, monkeypatch, 'Escaping <b>test</b>', 'Crafted strings.', LABEL)
     (run,) = plan(spec, 'tiny')
     write_record(run.work_dir, {'run_key': run.key, 'status': 'failed', 'reason': REASON, 'rows': run.rows})
     out = tmp_path / 'reports'
@@ -38,13 +43,7 @@ def test_crafted_label_stays_literal_text_in_the_markdown_report(tmp_path, monke
     """Markdown syntax in a label (a pipe, emphasis, a link, inline HTML) is escaped: the table keeps its columns
     and the label reads back as written."""
     import re
-    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
-    data = dict(version=1, paper='crosskd', number='96', title='Escaping *test*', description='Crafted | strings.',
-                metrics=['AP'], rows=[dict(id='evil', label=MD_LABEL, role='student',
-                                           run=dict(config='configs/detectors/gfl_r18.py'), published=dict(AP=1.0))])
-    path = tmp_path / 'crosskd_table96.yaml'
-    path.write_text(yaml.safe_dump(data))
-    spec = load_spec(path)
+    spec = crafted_spec(tmp_path, monkeypatch, 'Escaping *test*', 'Crafted | strings.', MD_LABEL)
     out = tmp_path / 'reports'
     write_report(spec, plan(spec, 'tiny'), 'tiny', out_dir=out, wandb='disabled', figures=False, echo=False)
     text = (out / 'crosskd_table96.md').read_text()
