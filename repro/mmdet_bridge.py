@@ -19,6 +19,8 @@ from repro.errors import ReproError
 from repro.store import WEIGHTS_FILE, default_work_dir
 from repro.profiles import CONFIG_DIR, check_coco_root, check_dataset_root, coco_root, dataset_root, profile_file
 
+# Teacher configs: the tiny profile trains them for at least its `teacher_min_epochs` (configs/profiles/tiny.py).
+TEACHERS = CONFIG_DIR / 'teachers'
 MMDET_KD_DETECTOR = 'KnowledgeDistillationSingleStageDetector'  # mmdet's own LD detector
 SPLIT_LOADERS = (('train_dataloader', None), ('val_dataloader', 'val_evaluator'),
                  ('test_dataloader', 'test_evaluator'))
@@ -122,7 +124,7 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         _resolve_variant(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
     if profile == 'tiny':
-        root, label = _apply_tiny(cfg, prof, user_keys, dataset)
+        root, label = _apply_tiny(cfg, prof, user_keys, dataset, teacher=Path(config).resolve().parent == TEACHERS)
     elif dataset:
         root, label = dataset_root(dataset, data_root), dataset
         if check_data:
@@ -243,7 +245,8 @@ def _apply_dataset(cfg) -> str | None:
     return layer.name
 
 
-def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None) -> tuple[Path, str]:
+def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
+                teacher: bool = False) -> tuple[Path, str]:
     from repro.data.synthetic import SyntheticSpec, ensure_dataset
     stand_ins = prof.get('synthetic_for', {})
     if dataset and dataset not in stand_ins:
@@ -259,9 +262,27 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None) -> t
                 sched.end = prof.warmup_iters
     if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
         cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too
+    if teacher and not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
+        _stretch_schedule(cfg, prof.get('teacher_min_epochs'))
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
     return root, f'synthetic-{spec.key()}'
+
+
+def _stretch_schedule(cfg, epochs: int | None) -> None:
+    """Train an epoch-based config for at least `epochs` epochs, its epoch-based LR steps stretched with it:
+    a 1x schedule (MultiStepLR at [8, 11] of 12) becomes mmdet's 2x ([16, 22] of 24)."""
+    old = cfg.train_cfg.get('max_epochs')
+    if not epochs or cfg.train_cfg.get('type') != 'EpochBasedTrainLoop' or old >= epochs:
+        return
+    cfg.train_cfg.max_epochs = epochs
+    for sched in cfg.get('param_scheduler', []):
+        if sched.get('by_epoch', True):
+            for key in ('begin', 'end', 'T_max'):
+                if key in sched:
+                    sched[key] = round(sched[key] * epochs / old)
+            if 'milestones' in sched:
+                sched.milestones = [round(m * epochs / old) for m in sched.milestones]
 
 
 def _merge_profile(cfg, overrides: dict) -> None:

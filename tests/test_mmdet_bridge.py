@@ -40,6 +40,27 @@ def test_teacher_schedule_stays_longer_than_student():
     assert teacher.model.backbone.depth == 101 and student.model.backbone.depth == 50
 
 
+def test_tiny_trains_1x_teachers_on_a_2x_schedule(tmp_path):
+    atss = compile_config(CONFIG_DIR / 'teachers/atss_r101.py', 'tiny').cfg
+    assert atss.train_cfg.max_epochs == atss.train_cfg.val_interval == 24
+    warmup, steps = atss.param_scheduler
+    assert (warmup.begin, warmup.end) == (0, 100)  # iterations: not stretched
+    assert (steps.begin, steps.end, steps.milestones) == (0, 24, [16, 22])
+    # the same detector as a student keeps its 1x; the user's own schedule is kept; coco keeps the zoo's 1x
+    student = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny')
+    teacher = compile_config(CONFIG_DIR / 'teachers/gfl_r50.py', 'tiny')
+    assert student.cfg.train_cfg.max_epochs == 12 and teacher.cfg.train_cfg.max_epochs == 24
+    assert student.run_key != teacher.run_key
+    assert compile_config(CONFIG_DIR / 'teachers/atss_r101.py', 'tiny',
+                          ['train_cfg.max_epochs=6']).cfg.param_scheduler[1].milestones == [8, 11]
+    for name in ('annotations/instances_train2017.json', 'annotations/instances_val2017.json'):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text('{}')
+    coco = [compile_config(CONFIG_DIR / f'{kind}/gfl_r50.py', 'coco', data_root=str(tmp_path), check_data=False)
+            for kind in ('detectors', 'teachers')]
+    assert coco[0].run_key == coco[1].run_key and coco[1].cfg.train_cfg.max_epochs == 12
+
+
 def test_neck_widths_follow_a_depth_override():
     cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', ['model.backbone.depth=18']).cfg
     assert cfg.model.neck.in_channels == [16, 32, 64, 128]
