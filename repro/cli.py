@@ -66,7 +66,31 @@ def run_cli(main: Callable[[], None]) -> None:
     except BrokenPipeError:  # the reader went away (`... | head`): what it did not read is nobody's loss
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         sys.exit(1)
+    except OSError as err:  # a file or folder the user named or set up: say which and why, not where in our code
+        if not err.filename:
+            raise
+        print(f'error: {err.filename}: {err.strerror or err}', file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt as err:
         what = 'stopped by SIGTERM' if isinstance(err, Terminated) else 'interrupted'
         print(f'{what}; rerun the same command to resume from the last checkpoint', file=sys.stderr)
         sys.exit(130)
+
+
+WANDB_FLAGS = (('--wandb-entity', 'WANDB_ENTITY', 'W&B entity (team or user) to log to'),
+               ('--wandb-name', 'WANDB_NAME', 'W&B run name (default: <config>-<run key>)'),
+               ('--wandb-tags', 'WANDB_TAGS', 'extra W&B tags, comma-separated'))
+
+
+def add_wandb_flags(parser) -> None:
+    """--wandb-entity, --wandb-name and --wandb-tags: each sets the W&B variable it names (set_wandb_flags)."""
+    for flag, var, text in WANDB_FLAGS:
+        parser.add_argument(flag, metavar=var.removeprefix('WANDB_'), help=f'{text} (sets ${var})')
+
+
+def set_wandb_flags(args) -> None:
+    """Put the parsed --wandb-* flags into the environment, where W&B, add_wandb and any child process read them."""
+    for flag, var, _ in WANDB_FLAGS:
+        value = getattr(args, flag.removeprefix('--').replace('-', '_'), None)
+        if value is not None:
+            os.environ[var] = value

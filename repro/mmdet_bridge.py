@@ -144,7 +144,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
                              'of its detector (configs/detectors/ or configs/teachers/)')
         cfg.evaluate_from = evaluate_from  # part of the run's identity: evaluating weights is not training them
     teacher = _attach_teacher(cfg, profile, data_root, check_data) if 'teacher' in cfg else None
-    blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(str(root), f'<{label}>')
+    blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str, ensure_ascii=False)  # a path as written
+    blob = blob.replace(str(root), f'<{label}>')
     compiled = Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile, Path(config), teacher)
     if teacher:  # the checkpoint path is machine-specific, so it is set after hashing (the teacher's key is in)
         ckpt = cfg.teacher.get('checkpoint') or _default_teacher_checkpoint(teacher)

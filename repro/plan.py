@@ -14,6 +14,7 @@ from pathlib import Path
 from repro.mmdet_bridge import Compiled, compile_config
 from repro.profiles import REPO_ROOT
 from repro.store import default_work_dir, status, teacher_dir
+from repro.validate import check
 
 COCO_TRAIN_IMAGES = 117266  # train2017 images with at least one box (mmdet's filter_empty_gt)
 COCO_VAL_IMAGES = 5000
@@ -36,6 +37,7 @@ class PlannedRun:
     needs: str | None = None  # the run key of the teacher run this run waits for
     evaluate_from: str | None = None  # the checkpoint this run evaluates instead of training (a zoo teacher's row)
     gpu_hours: float | None = None  # coco profile: the rough training cost (estimate_gpu_hours)
+    dataset: str | None = None  # the dataset layer the config names (configs/datasets/), None for COCO
 
     @property
     def name(self) -> str:
@@ -58,6 +60,7 @@ def plan(spec, profile: str, seeds: int = 1, data_root: str | None = None,
                 compiled.run_key, config, tuple(overrides), seed, role,
                 default_work_dir(config, profile, compiled.run_key), compiled,
                 evaluate_from=compiled.cfg.get('evaluate_from'),
+                dataset=(compiled.cfg.get('dataset') or {}).get('name'),
                 gpu_hours=estimate_gpu_hours(compiled.cfg) if profile == 'coco' else None)
         if row and row not in run.rows:
             run.rows.append(row)
@@ -71,6 +74,7 @@ def plan(spec, profile: str, seeds: int = 1, data_root: str | None = None,
             if row.role == 'teacher' and profile == 'coco' and zoo and not row.run.train:
                 compiled = compile_config(REPO_ROOT / row.run.config, profile, list(row.run.overrides),
                                           data_root=data_root, seed=seed, check_data=check_data, evaluate_from=zoo)
+            check(compiled)  # a bad override in a spec or sweep stops the plan (a dry run's too), not a run
             needs = None
             if compiled.teacher and compiled.teacher_trained_here:
                 teacher = compiled.teacher

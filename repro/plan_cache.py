@@ -16,7 +16,8 @@ from repro.io import atomic_write_json
 from repro.profiles import CONFIG_DIR, REPO_ROOT, cache_root
 
 CODE_DIR = REPO_ROOT / 'repro'
-FIELDS = ('key', 'config', 'overrides', 'seed', 'role', 'work_dir', 'rows', 'needs', 'evaluate_from', 'gpu_hours')
+FIELDS = ('key', 'config', 'overrides', 'seed', 'role', 'work_dir', 'rows', 'needs', 'evaluate_from', 'gpu_hours',
+          'dataset')
 
 
 def plan_for(spec, profile: str, seeds: int, data_root: str | None, dry_run: bool) -> list:

@@ -58,6 +58,7 @@ def check_dataset_root(name: str, root: Path) -> None:
     if missing:
         raise ReproError(f"{name} at {root} is missing {', '.join(missing)}. {spec['howto']} Pass --data-root DIR "
                          f"(or set {spec['env']}), or use --profile tiny for its synthetic stand-in")
+    check_readable(root, spec['layout'])
 
 
 def choose_profile(profile: str | None, data_root: str | None = None) -> tuple[str, str | None]:
@@ -92,3 +93,22 @@ def check_coco_root(root: Path) -> None:
                 else f"COCO 2017 at {root} is incomplete: missing {', '.join(missing)}")
         raise ReproError(f'{what}. Pass --data-root DIR (or set REPRO_COCO_ROOT), '
                          'or use --profile tiny for the embedded synthetic dataset')
+    check_readable(root, COCO_LAYOUT)
+
+
+def check_readable(root: Path, parts) -> None:
+    """Each part of a dataset root (folders of images, annotation files) is readable by this user, and each JSON
+    annotation file looks whole: it starts with '{' and ends with '}' (a download cut short does not). Reads a few
+    bytes of each, not the file: COCO's train annotations are 450 MB."""
+    for part in parts:
+        path = root / part
+        if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+            raise ReproError(f'{path}: not readable by this user; fix its permissions or pass another --data-root')
+        if path.suffix == '.json':
+            with path.open('rb') as f:
+                head = f.read(64).lstrip()[:1]
+                f.seek(max(0, path.stat().st_size - 64))
+                tail = f.read().rstrip()[-1:]
+            if (head, tail) != (b'{', b'}'):
+                raise ReproError(f'{path}: not a complete JSON annotation file (it should start with {{ and end with '
+                                 '}); download or convert it again')

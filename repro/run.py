@@ -1,27 +1,35 @@
 """Plan, train, evaluate and report a paper table: `python -m repro.run TABLE`.
 
-Table specs live in repro/tables/specs/*.yaml; `--list` prints them. A table id is `crosskd:table5`,
-`pgd:table6a` or `rm:headline`; a bare `table5` means CrossKD's. `--show` prints the resolved table (its
-published numbers and the run each row needs), `--dry-run` the plan; otherwise every run the table needs is
-trained (teachers first, finished runs reused, interrupted ones resumed) and the table's report is written
-(repro.report: Markdown, HTML, LaTeX, CSV and figures under reports/<profile>/), the paper's numbers beside ours.
+Tables are named by paper and number: `crosskd:table5`, `pgd:table6a`, `rm:headline`; a bare `table5` means
+CrossKD's, and the file stem (`pgd_table6a`) works too. `--list` prints them all; their specs are
+repro/tables/specs/<paper>_table<N>.yaml. A table of your own is a spec file anywhere, passed by its path
+(`python -m repro.run my/crosskd_table12.yaml`; copy a built-in one to start); its paper and number must not be
+a built-in table's.
+
+`--show` prints the resolved table (its published numbers and the run each row needs), `--dry-run` the plan after
+the same checks a run makes; otherwise every run the table needs is trained (teachers first, finished runs reused,
+interrupted ones resumed) and the table's report is written (repro.report: Markdown, HTML, LaTeX, CSV and figures
+under reports/<profile>/), the paper's numbers beside ours.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from repro.cli import run_cli
+from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_wandb_flags
 from repro.errors import ReproError
 from repro.plan_cache import plan_for
 from repro.profiles import PROFILES, choose_profile
 from repro.tables.listing import describe, list_json, list_text
 from repro.tables.spec import check_configs, load_all, resolve
+from repro.validate import WANDB_MODES, check_environment, check_launch_options
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='python -m repro.run', description=__doc__.splitlines()[0])
-    parser.add_argument('table', nargs='?', help='table id, e.g. table1, crosskd:table5, pgd:table6a, rm:headline')
+    parser = ArgumentParser(prog='python -m repro.run', description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('table', nargs='?', help='table id (table1, crosskd:table5, pgd:table6a, rm:headline) or '
+                        'the path of a spec file of your own')
     parser.add_argument('--list', action='store_true', help='list the tables and exit')
     parser.add_argument('--json', action='store_true', help='with --list: print the tables as JSON')
     parser.add_argument('--show', action='store_true', help='print the table spec and exit')
@@ -54,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     slurm.add_argument('--slurm-arg', action='append', default=[], metavar='KEY=VALUE',
                        help='passed to sbatch as --KEY=VALUE (e.g. account=lab, qos=high); repeatable')
     slurm.add_argument('--submitit-cluster', choices=('slurm', 'local'), help=argparse.SUPPRESS)  # tests: local
-    parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
+    parser.add_argument('--wandb', choices=WANDB_MODES,
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
+    add_wandb_flags(parser)
     parser.add_argument('--tolerance', type=float, default=0.3,
                         help='coco profile: a row is reproduced within this many AP points of the paper (0.3)')
     return parser
@@ -64,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_wandb_flags(args)
     if args.json and not args.list:
         parser.error('--json goes with --list')
     if args.list:
@@ -78,33 +88,23 @@ def main(argv: list[str] | None = None) -> None:
     if args.show:
         print(describe(spec))
         return
-    if args.seeds < 1 or args.jobs < 1:
-        parser.error('--seeds and --jobs take a positive number')
-    if args.tolerance < 0:
-        parser.error('--tolerance takes a non-negative number of AP points, e.g. 0.3')
     run_table(spec, args)
 
 
 def run_table(spec, args) -> None:
     check_configs(spec)
     profile, note = choose_profile(args.profile, args.data_root)
+    preflight(spec, args)
     runs = plan_for(spec, profile, args.seeds, args.data_root, args.dry_run)
     if note:  # once the plan is made: a refused table says its error alone
         print(f'note: {note}', file=sys.stderr)
     if args.dry_run:
         print(plan_text(spec, runs, profile))
+        check_data(runs, profile, args.data_root)  # after the plan, which is worth seeing without the data
         return
     from repro.launch import move_aside
     from repro.report import write_report
     from repro.report.table_plan import record_plan
-    check_launcher(args)  # before --rerun moves anything aside
-    from repro.evaluation.coco_backend import backend
-    backend()  # a bad REPRO_COCO_EVAL stops here, not after training
-    known = {row.id for row in spec.rows}
-    unknown = set(args.rerun) - known - {'all'}
-    if unknown:
-        raise ReproError(f"--rerun names no row of {spec.id}: {', '.join(sorted(unknown))}; its rows are "
-                         f"{', '.join(sorted(known))}, or 'all'")
     for run in runs:
         if 'all' in args.rerun or {r.rpartition('/')[2] for r in run.rows} & set(args.rerun):
             moved = move_aside(run)
@@ -118,6 +118,31 @@ def run_table(spec, args) -> None:
     if failed:
         raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "
                          'result.json says why; rerun the same command to resume them')
+
+
+def preflight(spec, args) -> None:
+    """What stops a table's run before it trains, checked before anything is planned, moved or written; a dry run
+    makes the same checks (and check_data after its plan). `spec` may be a sweep's rows of a table."""
+    check_launch_options(args)
+    check_environment(args.wandb)
+    known = {row.id for row in spec.rows}
+    unknown = set(getattr(args, 'rerun', None) or ()) - known - {'all'}
+    if unknown:
+        raise ReproError(f"--rerun names no row of {spec.id}: {', '.join(sorted(unknown))}; its rows are "
+                         f"{', '.join(sorted(known))}, or 'all'")
+    check_launcher(args)
+
+
+def check_data(runs, profile: str, data_root: str | None) -> None:
+    """coco profile: the dataset root of every run (COCO's, or CrowdHuman's) is there and complete."""
+    from repro.profiles import check_coco_root, check_dataset_root, coco_root, dataset_root
+    if profile != 'coco':
+        return
+    for name in sorted({run.dataset or '' for run in runs}):
+        if name:
+            check_dataset_root(name, dataset_root(name, data_root))
+        else:
+            check_coco_root(coco_root(data_root))
 
 
 def check_launcher(args) -> None:

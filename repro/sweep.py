@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from repro.cli import run_cli
+from repro.cli import run_cli, set_wandb_flags
 from repro.errors import ReproError
 from repro.tables.spec import check_configs
 
@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> None:
     launcher = run_parser()
     launcher.allow_abbrev = False  # `--s=1` is a sweep parameter, not --seeds
     options, params = launcher.parse_known_args(rest)
+    set_wandb_flags(options)
     file = options.table
     if file and not file.endswith(('.yaml', '.yml')) and not Path(file).exists():
         params, file = [file, *params], None  # a `k=30` parameter, not a file
     used = [name for name in NOT_FOR_SWEEPS if getattr(options, name)] + (['seeds'] if options.seeds != 1 else [])
-    if used or options.jobs < 1:
-        parser.error(f"--{', --'.join(used)}: not an option of a sweep" if used else '--jobs takes a positive number')
+    if used:
+        parser.error(f"--{', --'.join(used)}: not an option of a sweep")
     if file:
         if params:
             parser.error(f"unexpected arguments {' '.join(params)}: a sweep file's parameters come from the file")
@@ -71,7 +72,21 @@ def load_sweep_file(path: str | Path) -> dict:
         raise ReproError(f'{path}: not valid YAML: {err}') from err
     if not isinstance(config, dict) or not isinstance(config.get('parameters'), dict):
         raise ReproError(f'{path}: not a W&B sweep file (no `parameters` mapping)')
+    if 'metric' in config:
+        _check_metric(config['metric'], path)
     return config
+
+
+def _check_metric(metric, path) -> None:
+    """The sweep's `metric` is one that runs log to W&B (CocoMetric's coco/bbox_mAP..., CrowdDetMetric's crowd/...),
+    with a goal W&B knows; W&B would otherwise optimise a metric that never arrives."""
+    from repro.train import CROWD_METRICS, METRICS
+    logged = [f'coco/{key}' for key in METRICS.values()] + list(CROWD_METRICS.values())
+    name = metric.get('name') if isinstance(metric, dict) else None
+    if name not in logged:
+        raise ReproError(f"{path}: metric.name={name!r} is never logged by a run; choose one of {', '.join(logged)}")
+    if metric.get('goal', 'minimize') not in ('minimize', 'maximize'):
+        raise ReproError(f"{path}: metric.goal={metric['goal']!r}: choose maximize or minimize")
 
 
 def run_file(path: str, options) -> None:
@@ -105,14 +120,16 @@ def _run_rows(points: list, options) -> list[str]:
     from repro.plan import plan
     from repro.plan_cache import plan_for
     from repro.report import write_report
-    from repro.run import launch, plan_text
+    from repro.run import check_data, launch, plan_text, preflight
     spec, profile = points[0].spec, points[0].profile
     wanted = {pt.row.id for pt in points}
     narrowed = replace(spec, rows=tuple(row for row in spec.rows if row.id in wanted))
     check_configs(narrowed)
+    preflight(narrowed, options)
     runs = plan_for(narrowed, profile, 1, options.data_root, options.dry_run)
     if options.dry_run:
         print(plan_text(narrowed, runs, profile))
+        check_data(runs, profile, options.data_root)
         return []
     outcome = launch(runs, profile, options, f'{spec.id} sweep ({profile})')
     try:  # the whole table: its other rows show what table runs left in the store
@@ -128,17 +145,19 @@ def run_one(params: dict, options) -> None:
     """One sweep run, as a W&B agent starts it: the row its parameters select, planned and launched like a table
     run (its teacher run first if missing; a finished run is reused and its metrics logged to the agent's run)."""
     from repro.plan_cache import plan_for
-    from repro.run import launch, plan_text
+    from repro.run import check_data, launch, plan_text, preflight
     from repro.store import read_record
     from repro.sweep_points import point
     from repro.tracking import AGENT_RUN_ENV, MODE_ENV, agent_run_id, log_record_to_agent, wandb_mode
     pt = point(params, options.data_root)
     check_configs(pt.narrowed)
+    preflight(pt.narrowed, options)
     runs = plan_for(pt.narrowed, pt.profile, 1, options.data_root, options.dry_run)
     run = next(r for r in runs if f'{pt.spec.id}/{pt.row.id}' in r.rows)
     print(f'{pt.spec.id} {pt.label}: row {pt.row.id} ({pt.row.label}), run {run.key} ({pt.profile})')
     if options.dry_run:
         print(plan_text(pt.narrowed, runs, pt.profile))
+        check_data(runs, pt.profile, options.data_root)
         return
     agent = agent_run_id()
     if agent:  # the agent's run is this row's; online unless asked otherwise, else the sweep sees no metrics

@@ -1,7 +1,7 @@
 """Weights & Biases tracking through mmengine's WandbVisBackend.
 
-Every run logs its losses, learning rate and COCO metrics to a W&B run whose id is the run key, so a resumed
-run continues the same W&B run. Mode `offline` (the default) needs no account and writes under the work dir;
+Every attempt at a run logs its losses, learning rate and COCO metrics to a W&B run of its own, grouped by the
+run key. Mode `offline` (the default) needs no account and writes under the work dir;
 `online` falls back to offline with a one-line warning when W&B cannot be reached; `disabled` logs nothing.
 The harness never reads, writes or prints an API key: `wandb login` and WANDB_API_KEY stay the user's.
 
@@ -12,6 +12,7 @@ of that process (a teacher trained on the way) gets a W&B run of its own, as out
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import warnings
 from pathlib import Path
@@ -21,10 +22,9 @@ from mmengine.visualization import WandbVisBackend
 from mmengine.visualization.vis_backend import force_init_env
 
 from repro.errors import ReproError
+from repro.validate import WANDB_MODE_ENV as MODE_ENV, WANDB_MODES as MODES
 
-MODES = ('online', 'offline', 'disabled')
 PROJECT_ENV = 'REPRO_WANDB_PROJECT'  # default project: repro
-MODE_ENV = 'REPRO_WANDB'             # default mode when no --wandb is given
 AGENT_RUN_ENV = 'REPRO_WANDB_AGENT_RUN'  # the run key whose W&B run is the sweep agent's (set by repro.sweep)
 AGENT_ENV = ('WANDB_SWEEP_ID', 'WANDB_RUN_ID', 'WANDB_SWEEP_PARAM_PATH')  # what `wandb agent` sets for a run
 BEST = {'coco/bbox_mAP': 'max', 'coco/bbox_mAP_50': 'max', 'coco/bbox_mAP_75': 'max'}  # the summary keeps the best
@@ -94,7 +94,12 @@ def _reachable(host: str = 'api.wandb.ai', port: int = 443, timeout: float = 3.0
 
 
 def add_wandb(cfg, compiled, work_dir: Path, mode: str, rows: list[str] = (), role: str | None = None) -> None:
-    """Add the W&B backend to the run's visualizer (after the run key is computed: tracking is not identity)."""
+    """Add the W&B backend to the run's visualizer (after the run key is computed: tracking is not identity).
+
+    Each attempt at a run is a W&B run of its own (a resumed or --rerun attempt never appends to an earlier one),
+    named and grouped by the run key, with the role as job type. W&B's own variables choose the rest:
+    WANDB_ENTITY, WANDB_NAME (the run's name) and WANDB_TAGS (comma-separated, added to the harness's tags);
+    `--wandb-entity`, `--wandb-name` and `--wandb-tags` set them (repro.cli.add_wandb_flags)."""
     if mode == 'disabled':
         return
     tables = sorted({r.split('/')[0] for r in rows})
@@ -102,13 +107,18 @@ def add_wandb(cfg, compiled, work_dir: Path, mode: str, rows: list[str] = (), ro
     detector = model.get('type', '?')
     method = Path(str(compiled.config)).stem
     project = os.environ.get(PROJECT_ENV) or (agent_run_id() and os.environ.get('WANDB_PROJECT')) or 'repro'
-    init = dict(project=project, id=compiled.run_key, resume='allow', mode=mode,
-                name=f'{method}-{compiled.run_key}', group=','.join(tables) or None, job_type=role or 'run',
-                tags=[compiled.profile, method, detector], dir=str(work_dir),
+    user_tags = [t.strip() for t in os.environ.get('WANDB_TAGS', '').split(',') if t.strip()]
+    init = dict(project=project, id=f'{compiled.run_key}-{secrets.token_hex(4)}', mode=mode,
+                name=os.environ.get('WANDB_NAME') or f'{method}-{compiled.run_key}', group=compiled.run_key,
+                job_type=role or 'run', tags=[compiled.profile, method, detector, *tables, *user_tags],
+                dir=str(work_dir),
                 config=dict(run_key=compiled.run_key, tables=tables, rows=list(rows), profile=compiled.profile))
+    if os.environ.get('WANDB_ENTITY'):
+        init['entity'] = os.environ['WANDB_ENTITY']
     agent_run = is_agent_run(compiled.run_key)
     if agent_run:  # the agent's run: W&B takes its id, project and entity from the agent's environment
-        del init['id'], init['project']
+        for key in ('id', 'project', 'entity'):
+            init.pop(key, None)
     backend = dict(type='ReproWandbVisBackend', save_dir=str(work_dir / 'wandb'), init_kwargs=init,
                    define_metric_cfg=BEST, agent_run=agent_run)
     cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]

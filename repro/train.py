@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mmengine.hooks import Hook
 
-from repro.cli import ArgumentParser, run_cli
+from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_wandb_flags
 from repro.divergence import DivergenceGuard
 from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
@@ -22,6 +22,7 @@ from repro.profiles import PROFILES, choose_profile
 from repro.progress import ProgressFile
 from repro.provenance import determinism, pinned, provenance, warn_only
 from repro.store import RESULT_FILE, default_work_dir, running_record, teacher_dir
+from repro.validate import AMP, WANDB_MODES, check_environment, check_resume, check_writable
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
            'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
@@ -48,7 +49,7 @@ def run_metrics(metrics: dict) -> dict[str, float]:
 def train(config: str | Path, overrides: list[str] | None = None, profile: str | None = None,
           data_root: str | None = None, seed: int = 0, work_dir: str | Path | None = None,
           rows: list[str] = (), role: str | None = None, wandb: str | None = None, launcher: str = 'none',
-          wait: bool = False, evaluate_from: str | None = None) -> dict:
+          wait: bool = False, evaluate_from: str | None = None, resume: str | None = None) -> dict:
     """Train and evaluate one run; returns its record (repro.store), also written to result.json.
 
     rows: the table rows ('crosskd:table1/i3') that asked for this run, kept in its record.
@@ -56,18 +57,25 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     launcher: mmengine's launcher; 'pytorch' under torchrun or Slurm tasks, where rank 0 alone keeps the record.
     wait: if another process is training this run, wait for it instead of failing (a shared teacher).
     evaluate_from: evaluate these weights (a path or URL) instead of training; a run of its own (its key differs).
+    resume: a checkpoint in the run's work dir to resume from (default: its last one, when there is one).
     """
     from repro.mmdet_bridge import compile_config
     from repro.store import claim, finished, read_record, status
     from repro.validate import check
 
+    check_environment(wandb)
     profile, note = choose_profile(profile, data_root)
     compiled = compile_config(config, profile, overrides, data_root=data_root, seed=seed,
                               evaluate_from=evaluate_from)
     check(compiled)  # a bad setting stops here, before anything is printed or written
+    if work_dir:
+        check_writable(work_dir, '--work-dir')
+    work_dir = Path(work_dir or default_work_dir(config, profile, compiled.run_key))
+    if resume:
+        check_resume(resume, work_dir)
+        compiled.cfg.resume_from = resume  # after the run key: where to resume from is not what the run is
     if note:
         print(f'note: {note}', file=sys.stderr)
-    work_dir = Path(work_dir or default_work_dir(config, profile, compiled.run_key))
     name = Path(config).stem
     if status(work_dir, compiled.run_key) == 'done':
         return _already_done(work_dir, rows, name)
@@ -149,7 +157,7 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
     # mmengine keeps one Visualizer per name in the process: a second run would write into the first's vis_data
     cfg.visualizer.name = f'visualizer-{compiled.run_key}-{time.time_ns()}'
     add_wandb(cfg, compiled, work_dir, wandb_mode(wandb), list(rows), role)
-    point = resume_point(work_dir)
+    point = cfg.pop('resume_from', None) or resume_point(work_dir)
     cfg.resume = point is not None
     if point:
         cfg.load_from = point  # with resume on, mmengine resumes from load_from (its optimizer and epoch too)
@@ -265,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
                         'dataset the config names (CrowdHuman: data/crowdhuman)')
     parser.add_argument('--seed', type=int, default=0, help='0 .. 2**32 - 1 (default 0)')
     parser.add_argument('--work-dir', help='default: work_dirs/<profile>/<config>-<run key>')
-    parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
+    parser.add_argument('--wandb', choices=WANDB_MODES,
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
     parser.add_argument('--row', action='append', default=[], help='table row this run serves (repro.run sets it)')
     parser.add_argument('--role', choices=('teacher', 'student', 'distilled'), help='W&B job type')
@@ -273,9 +281,21 @@ def main(argv: list[str] | None = None) -> None:
                         help="'pytorch' under torchrun: mmengine initialises torch.distributed from its env vars")
     parser.add_argument('--evaluate-from', metavar='CHECKPOINT',
                         help='evaluate these weights (a path or URL) instead of training')
+    mmdet = parser.add_argument_group("mmdet's tools/train.py options")
+    mmdet.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                       help='config overrides, as the positional key=value ones')
+    mmdet.add_argument('--amp', action='store_true', help="mixed precision (mmengine's AmpOptimWrapper; needs a "
+                       'CUDA GPU); part of the run key')
+    mmdet.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
+                       help="resume from the run's last checkpoint (what every run does anyway), or from this "
+                            "checkpoint of the run's own work dir")
+    add_wandb_flags(parser)
     args = parser.parse_args(argv)
-    train(args.config, args.overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
-          role=args.role, wandb=args.wandb, launcher=args.launcher, evaluate_from=args.evaluate_from)
+    set_wandb_flags(args)
+    overrides = [*args.overrides, *args.cfg_options, *(AMP if args.amp else [])]
+    train(args.config, overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
+          role=args.role, wandb=args.wandb, launcher=args.launcher, evaluate_from=args.evaluate_from,
+          resume=None if args.resume in (None, 'auto') else args.resume)
 
 
 if __name__ == '__main__':

@@ -76,6 +76,10 @@ def test_run_key_is_stable_and_content_addressed(tmp_path, monkeypatch):
     assert compile_config(config, 'tiny', ['train_cfg.max_epochs=6']).run_key != key
     monkeypatch.setenv('REPRO_CACHE', str(tmp_path))  # another machine's cache path: same run, same key
     assert compile_config(config, 'tiny').run_key == key
+    from repro.data import synthetic
+    real = synthetic.ensure_dataset  # a cache under a path that JSON would escape: still the same key
+    monkeypatch.setattr(synthetic, 'ensure_dataset', lambda spec: tmp_path / 'données ü' / real(spec).name)
+    assert compile_config(config, 'tiny').run_key == key
 
 
 def test_overrides_parse_python_literals_and_add_keys_with_plus():

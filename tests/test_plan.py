@@ -109,13 +109,17 @@ def test_slurm_launcher_runs_jobs_with_submitits_local_executor(spec, tmp_path, 
     assert len(list((tmp_path / 'jobs').glob('*/*_submitted.pkl'))) == 2
 
 
-def test_dry_run_of_the_coco_profile_needs_no_coco(tmp_path):
+def test_dry_run_of_the_coco_profile_plans_without_coco(tmp_path):
+    """The plan and its cost print without the data; the exit status and one line say the run would stop."""
     import subprocess
     from conftest import PYTHON, REPO
     env = {**__import__('os').environ, 'REPRO_COCO_ROOT': str(tmp_path / 'no-coco-here')}
     proc = subprocess.run([PYTHON, '-m', 'repro.run', 'pgd:table6a', '--dry-run', '--profile', 'coco'], cwd=REPO,
                           capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        f"error: no COCO 2017 at {tmp_path / 'no-coco-here'}: expected annotations/instances_train2017.json, "
+        'annotations/instances_val2017.json, train2017, val2017 there. Pass --data-root DIR (or set REPRO_COCO_ROOT), '
+        'or use --profile tiny for the embedded synthetic dataset'], proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith('pgd:table6a: ') and 'runs under the coco profile' in lines[0]
     assert 'GPU-hours' in lines[-1] and 'to run' in lines[-1]

@@ -195,7 +195,7 @@ def test_only_the_rows_run_logs_into_the_agents_wandb_run(monkeypatch, tmp_path)
     own = backend(compiled.run_key)
     assert own['agent_run'] and 'id' not in own['init_kwargs'] and 'project' not in own['init_kwargs']
     other = backend('a-teacher-key')
-    assert not other['agent_run'] and other['init_kwargs']['id'] == compiled.run_key
+    assert not other['agent_run'] and other['init_kwargs']['id'].startswith(compiled.run_key + '-')
 
 
 # --- end to end: tiny runs of a spec of our own ----------------------------------------------------------------
@@ -295,3 +295,16 @@ def test_a_missing_engine_says_how_to_install_it(monkeypatch, tmp_path):
             grid(load_sweep_file(REPO / 'sweeps/k_ablation.yaml'), 'k_ablation.yaml')
     finally:
         sweep_engine.engine_python.cache_clear()
+
+
+@pytest.mark.parametrize('metric, message', [
+    ({'name': 'val/AP', 'goal': 'maximize'}, r"metric.name='val/AP' is never logged by a run; choose one of "
+                                             r'coco/bbox_mAP, coco/bbox_mAP_50'),
+    ('coco/bbox_mAP', "metric.name=None is never logged"),
+    ({'name': 'coco/bbox_mAP', 'goal': 'max'}, "metric.goal='max': choose maximize or minimize"),
+])
+def test_a_sweep_metric_the_runs_never_log_is_refused(tmp_path, metric, message):
+    path = tmp_path / 'sweep.yaml'
+    path.write_text(yaml.safe_dump({**load_sweep_file(REPO / 'sweeps/k_ablation.yaml'), 'metric': metric}))
+    with pytest.raises(ReproError, match=message):
+        load_sweep_file(path)

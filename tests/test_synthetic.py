@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 from pycocotools.coco import COCO
@@ -52,6 +53,17 @@ def test_cache_is_reused(tmp_path):
     assert ensure_dataset(SMALL, tmp_path) == root
     assert (root / 'COMPLETE').stat().st_mtime_ns == stamp
     assert [p.name for p in tmp_path.iterdir()] == [root.name]  # no temporary folder left behind
+
+
+def test_cache_follows_the_umask(tmp_path):
+    """A cache shared by a group: folders 0755 and files 0644 under the usual umask 022, not mkdtemp's 0700."""
+    old = os.umask(0o022)
+    try:
+        root = ensure_dataset(SMALL, tmp_path)
+    finally:
+        os.umask(old)
+    assert root.stat().st_mode & 0o777 == 0o755
+    assert (root / 'annotations' / 'instances_val.json').stat().st_mode & 0o777 == 0o644
 
 
 def test_dataset_is_hard_enough():

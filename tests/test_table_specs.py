@@ -114,7 +114,7 @@ def test_defaults_apply_to_their_roles_only():
     spec = SPECS['crosskd:table1']
     assert spec.row('student').run.overrides == ()
     assert spec.row('crosskd_l0').run.overrides == (
-        'teacher.config=configs/detectors/gfl_r50.py', 'model.backbone.depth=18', 'distill.layer=0')
+        'teacher.config=configs/teachers/gfl_r50.py', 'model.backbone.depth=18', 'distill.layer=0')
 
 
 # --- schema errors: broken specs written into tmp_path -------------------------------------------------------
@@ -178,6 +178,10 @@ def test_good_spec_and_override_precedence(tmp_path):
     ('config: configs/detectors/gfl_r18.py}', 'config: configs/detectors/gfl_r18.py, override: []}',
      'rows[0] (student).run.override: unknown field'),
     ('    role: student\n', '    role: student\n    role: teacher\n', "given twice"),
+    ('published: {AP: 35.8, AP50: null}', 'published: {AP: 358, AP50: null}',
+     'rows[0] (student).published.AP: 358 is out of range: AP is a percentage, 0 to 100'),
+    ('published: {AP: 35.8, AP50: null}', 'published: {AP: 35.8, AP50: -1.0}',
+     'rows[0] (student).published.AP50: -1.0 is out of range'),
 ])
 def test_schema_errors_name_file_and_field(tmp_path, old, new, field):
     assert old in GOOD
@@ -249,6 +253,17 @@ def test_missing_configs_are_reported_separately(tmp_path):
 def test_full_ids_resolve_without_note(query, table):
     spec, note = resolve(query, SPECS)
     assert spec.id == table and note is None
+
+
+def test_a_spec_of_ones_own_may_not_take_a_built_in_id(tmp_path):
+    """Its runs would be filed under the built-in table's rows and its reports would overwrite the built-in's."""
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ReproError, match=r'crosskd_table1.yaml is crosskd:table1, the id of a built-in table '
+                                         r'\(crosskd_table1.yaml\); give your table another number'):
+        resolve(str(path))
+    own = write(tmp_path, GOOD.replace('number: 1', 'number: 12'), 'crosskd_table12.yaml')
+    assert resolve(str(own))[0].id == 'crosskd:table12'
+    assert resolve(str(SPEC_DIR / 'crosskd_table1.yaml'))[0].id == 'crosskd:table1'  # the built-in file itself
 
 
 def test_bare_id_is_crosskd_with_a_note():

@@ -64,6 +64,32 @@ def test_modes_and_fallback(monkeypatch, capsys):
     assert 'logs offline' in capsys.readouterr().out
 
 
+def test_each_attempt_is_a_wandb_run_of_its_own_grouped_by_run_key(tmp_path, monkeypatch):
+    """A resumed or --rerun attempt never appends to an earlier W&B run; W&B's own variables (which --wandb-entity,
+    --wandb-name and --wandb-tags set) choose the entity, name and extra tags."""
+    from repro.cli import ArgumentParser, add_wandb_flags, set_wandb_flags
+    from repro.mmdet_bridge import compile_config
+    from repro.tracking import add_wandb
+    for var in ('WANDB_ENTITY', 'WANDB_NAME', 'WANDB_TAGS'):
+        monkeypatch.setenv(var, '')  # restored after the test, whatever set_wandb_flags sets
+    compiled = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny')
+
+    def init():
+        cfg = compiled.cfg.copy()
+        add_wandb(cfg, compiled, tmp_path, 'offline', ['crosskd:table6/r50'], 'student')
+        return cfg.visualizer.vis_backends[-1]['init_kwargs']
+    first, again = init(), init()
+    assert first['id'] != again['id'] and first['id'].startswith(compiled.run_key + '-')
+    assert 'resume' not in first and first['group'] == again['group'] == compiled.run_key
+    assert first['job_type'] == 'student' and 'entity' not in first
+    assert first['name'] == f'gfl_r50-{compiled.run_key}' and 'crosskd:table6' in first['tags']
+    parser = ArgumentParser(prog='test')
+    add_wandb_flags(parser)
+    set_wandb_flags(parser.parse_args(['--wandb-entity', 'lab', '--wandb-name', 'try-3', '--wandb-tags', 'a, b']))
+    user = init()
+    assert user['entity'] == 'lab' and user['name'] == 'try-3' and user['tags'][-2:] == ['a', 'b']
+
+
 @pytest.mark.slow
 def test_offline_run_logs_losses_lr_and_its_identity(tmp_path, monkeypatch):
     monkeypatch.setenv('WANDB_API_KEY', 'k' * 40)  # a key in the environment must never land in the work dir
@@ -73,9 +99,10 @@ def test_offline_run_logs_losses_lr_and_its_identity(tmp_path, monkeypatch):
     assert len(files) == 1
     run = read_offline_run(files[0])
     meta = run['run']
-    assert meta.run_id == result['run_key'] and meta.project == os.environ.get('REPRO_WANDB_PROJECT', 'repro')
-    assert meta.run_group == 'crosskd:table6' and meta.job_type == 'student'
-    assert {'tiny', 'gfl_r50', 'GFL'} <= set(meta.tags)
+    assert meta.run_id.startswith(result['run_key'] + '-')
+    assert meta.project == os.environ.get('REPRO_WANDB_PROJECT', 'repro')
+    assert meta.run_group == result['run_key'] and meta.job_type == 'student'
+    assert {'tiny', 'gfl_r50', 'GFL', 'crosskd:table6'} <= set(meta.tags)
     losses = [h['loss'] for h in run['history'] if 'loss' in h]
     assert len(losses) == 4 and all(v > 0 for v in losses)  # 4 iterations, logged every one
     assert any('lr' in h for h in run['history'])

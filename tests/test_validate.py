@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+import repro.run
 import repro.train
 from conftest import PYTHON, REPO
 from repro.cli import run_cli
@@ -39,18 +40,9 @@ def refused(work_dirs, capsys):
     """`python -m repro.train ARGS` in this process: returns its one stderr line, having checked the exit status
     and that nothing was written."""
     def refuse(*argv) -> str:
-        sigterm = signal.getsignal(signal.SIGTERM)  # run_cli installs its own
-        try:
-            with pytest.raises(SystemExit) as exit_:
-                run_cli(lambda: repro.train.main([*argv, '--wandb', 'disabled']))
-        finally:
-            signal.signal(signal.SIGTERM, sigterm)
-        err = capsys.readouterr().err
-        assert exit_.value.code == 2 and 'Traceback' not in err, err
-        lines = err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith('error: '), err
+        line = _refusal(lambda: repro.train.main([*argv, '--wandb', 'disabled']), capsys)
         assert not list(work_dirs.iterdir())
-        return lines[0].removeprefix('error: ')
+        return line
     return refuse
 
 
@@ -154,3 +146,152 @@ def test_a_failed_write_is_one_line(tmp_path):
     (tmp_path / 'run').write_text('a file where the work dir should be')
     with pytest.raises(ReproError, match=f'cannot write {tmp_path / "run" / "result.json"}: File exists'):
         atomic_write_json(tmp_path / 'run' / 'result.json', {})
+
+
+@pytest.mark.parametrize('env, message', [
+    ({'REPRO_WANDB': 'onlin'}, 'REPRO_WANDB=onlin: unknown W&B mode; choose one of online, offline, disabled'),
+    ({'REPRO_COCO_EVAL': 'fast'}, 'REPRO_COCO_EVAL=fast: unknown COCO evaluation backend'),
+    ({'REPRO_WORK_DIRS': '{file}/runs'}, 'REPRO_WORK_DIRS={file}/runs: {file} is a file, not a folder'),
+    ({'REPRO_CACHE': '{file}'}, 'REPRO_CACHE={file}: {file} is a file, not a folder'),
+    ({'REPRO_REPORTS': '{file}/r'}, 'REPRO_REPORTS={file}/r: {file} is a file, not a folder'),
+])
+def test_a_bad_environment_is_refused_before_any_work(work_dirs, tmp_path, monkeypatch, capsys, env, message):
+    """By repro.train, by repro.run and by its dry run alike, before a plan, a config dump or a W&B run."""
+    file = tmp_path / 'a-file'
+    file.write_text('')
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(file=file))
+    message = message.format(file=file)
+    for main in (lambda: repro.train.main([GFL, '--profile', 'tiny']),
+                 lambda: repro.run.main(['crosskd:table4', '--profile', 'tiny']),
+                 lambda: repro.run.main(['crosskd:table4', '--profile', 'tiny', '--dry-run'])):
+        assert _refusal(main, capsys).startswith(message)
+        assert not list(work_dirs.iterdir()) or env.get('REPRO_WORK_DIRS')
+
+
+def test_a_work_dir_that_cannot_be_written_is_refused(refused, tmp_path, monkeypatch):
+    file = tmp_path / 'a-file'
+    file.write_text('')
+    assert refused(GFL, '--work-dir', str(file / 'run')) == (f'--work-dir={file}/run: {file} is a file, not a '
+                                                             'folder; choose a folder to write into')
+    locked = tmp_path / 'locked'
+    locked.mkdir()
+    real = os.access  # as root, chmod cannot take the right away: ask os.access as a user without it would
+    monkeypatch.setattr(os, 'access', lambda path, mode: False if str(path) == str(locked) else real(path, mode))
+    assert refused(GFL, '--work-dir', str(locked / 'run')).startswith(
+        f'--work-dir={locked}/run: {locked} is not writable by this user')
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--rerun', 'nosuch'], '--rerun names no row of crosskd:table4: nosuch'),
+    (['--launcher', 'slurm'], '--launcher slurm: no Slurm on this machine'),
+    (['--wandb', 'onlin'], "argument --wandb: invalid choice: 'onlin'"),
+    (['--seeds', '0'], '--seeds=0: must be a positive integer'),
+    (['--jobs', '-1'], '--jobs=-1: must be a positive integer'),
+    (['--launcher', 'torchrun', '--cpu', '--master-port', '99999'], '--master-port=99999: must be an integer from 1 '
+                                                                    'to 65535'),
+    (['--launcher', 'torchrun', '--cpu', '--nnodes', '2', '--node-rank', '2'], '--node-rank=2: must be from 0 to 1'),
+    (['--gpus-per-node', '-1'], '--gpus-per-node=-1: must be an integer from 0'),
+    (['--array-parallelism', '0'], '--array-parallelism=0: must be a positive integer'),
+    (['--slurm-arg', 'account'], "--slurm-arg='account': write it as key=value"),
+    (['--data-root', ''], "--data-root='': name a folder, or leave --data-root out"),
+    (['--tolerance', '-0.1'], '--tolerance=-0.1: must be a non-negative number'),
+])
+def test_a_dry_run_refuses_what_the_run_would(work_dirs, capsys, args, message):
+    if args[:2] == ['--launcher', 'slurm'] and __import__('shutil').which('sbatch'):
+        pytest.skip('a machine without Slurm shows it')
+    for dry in ([], ['--dry-run']):
+        assert _refusal(lambda: repro.run.main(['crosskd:table4', '--profile', 'tiny', *args, *dry]),
+                        capsys).startswith(message)
+    assert not list(work_dirs.iterdir())
+
+
+def test_a_dry_run_without_the_coco_root_prints_the_plan_then_refuses(work_dirs, tmp_path, capsys):
+    """The plan (and its GPU-hour estimate) is worth seeing before the data is there, but the exit status says the
+    run would stop."""
+    message = _refusal(lambda: repro.run.main(['crosskd:table4', '--profile', 'coco', '--dry-run']), capsys,
+                       stdout=lambda out: 'GPU-hours' in out.splitlines()[-1])
+    assert message.startswith(f"no COCO 2017 at {tmp_path / 'no-coco'}")
+    assert not list(work_dirs.iterdir())
+
+
+def _refusal(main, capsys, stdout=lambda out: True) -> str:
+    """Run a CLI's main under run_cli: exit status 2, one `error:` line on stderr, no traceback; returns the line."""
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(main)
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and 'Traceback' not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), err
+    assert stdout(out), out
+    return lines[0].removeprefix('error: ')
+
+
+def test_mmdet_style_options(work_dirs, tmp_path, monkeypatch):
+    """--cfg-options is the positional key=value form; --resume CHECKPOINT resumes from a checkpoint of the run's
+    own work dir; --amp is part of the run key."""
+    seen = []
+
+    def capture(compiled, *args):
+        seen.append((compiled.run_key, compiled.cfg.get('resume_from'), compiled.cfg.optim_wrapper.type))
+        raise Trained()
+    monkeypatch.setattr(repro.train, '_run', capture)
+    for argv in (['train_cfg.max_epochs=3'], ['--cfg-options', 'train_cfg.max_epochs=3']):
+        with pytest.raises(Trained):
+            repro.train.main([GFL, *argv, '--wandb', 'disabled', '--work-dir', str(tmp_path / 'run')])
+    assert seen[0] == seen[1]
+    checkpoint = tmp_path / 'run' / 'epoch_1.pth'
+    checkpoint.write_bytes(b'')
+    with pytest.raises(Trained):
+        repro.train.main([GFL, '--cfg-options', 'train_cfg.max_epochs=3', '--resume', str(checkpoint),
+                          '--wandb', 'disabled', '--work-dir', str(tmp_path / 'run')])
+    assert seen[2] == (seen[0][0], str(checkpoint), 'OptimWrapper')  # the same run, resumed from there
+    import torch
+    if not torch.cuda.is_available():
+        with pytest.raises(ReproError, match='--amp .* needs a CUDA GPU, and this machine has none'):
+            repro.train.main([GFL, '--amp', '--wandb', 'disabled'])
+    else:
+        from repro.mmdet_bridge import compile_config
+        from repro.validate import AMP
+        assert compile_config(GFL, 'tiny', AMP).run_key != seen[0][0]
+
+
+def test_resume_takes_a_checkpoint_of_the_run_itself(refused, tmp_path):
+    assert refused(GFL, '--resume', str(tmp_path / 'none.pth')) == f"--resume {tmp_path / 'none.pth'}: no such " \
+                                                                   'checkpoint file'
+    other = tmp_path / 'other.pth'
+    other.write_bytes(b'')
+    assert refused(GFL, '--resume', str(other)).startswith(f'--resume {other}: not a checkpoint of this run')
+
+
+def _coco_root(root, val_json='{"images": []}'):
+    for part in COCO_LAYOUT:
+        (root / part).parent.mkdir(parents=True, exist_ok=True)
+        if part.endswith('.json'):
+            (root / part).write_text(val_json if 'val' in part else '{"images": []}')
+        else:
+            (root / part).mkdir()
+    return root
+
+
+def test_a_corrupt_or_unreadable_coco_root_is_one_line(refused, tmp_path, monkeypatch):
+    cut = _coco_root(tmp_path / 'cut', val_json='{"images": [{"id": 1, "file_na')
+    assert refused(GFL, '--data-root', str(cut)) == (
+        f'{cut}/annotations/instances_val2017.json: not a complete JSON annotation file (it should start with {{ and '
+        'end with }); download or convert it again')
+    locked = _coco_root(tmp_path / 'locked')
+    real = os.access  # as root, chmod cannot take the right away: answer as for a user without it
+    monkeypatch.setattr(os, 'access', lambda p, mode: False if str(p).endswith('train2017') else real(p, mode))
+    assert refused(GFL, '--data-root', str(locked)) == (f'{locked}/train2017: not readable by this user; fix its '
+                                                        'permissions or pass another --data-root')
+
+
+def test_an_os_error_is_one_line_naming_the_path(capsys):
+    """Whatever file a run trips over (a checkpoint, an image, a work dir), the user reads its path and the cause."""
+    def main():
+        open('/nonexistent/dir/file.json')
+    assert _refusal(main, capsys) == "/nonexistent/dir/file.json: No such file or directory"

@@ -16,8 +16,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -89,7 +89,8 @@ def ensure_dataset(spec: SyntheticSpec, cache_root: Path | None = None) -> Path:
     if (root / 'COMPLETE').exists():
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{root.name}-', dir=root.parent))
+    tmp = root.parent / f'.{root.name}-{secrets.token_hex(4)}'
+    tmp.mkdir()  # mode 0777 less the umask; mkdtemp's 0700 would hide a shared cache from the rest of a group
     try:
         write_dataset(spec, tmp)
         (tmp / 'COMPLETE').write_text(json.dumps(spec.params()))
@@ -262,3 +263,4 @@ def _clutter(img, rng, size: int) -> None:
             cv2.line(img, p0, p1, colour, 1)
         else:
             cv2.circle(img, p0, int(rng.integers(1, 4)), colour, -1)
+

@@ -17,6 +17,7 @@ from repro.profiles import PROFILES, default_profile
 from repro.report import default_report_dir, write_report
 from repro.report.results import DEFAULT_TOLERANCE
 from repro.report.table_plan import seed_count, seed_plan
+from repro.validate import WANDB_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--out', help='output folder (default: reports/<profile>, or $REPRO_REPORTS/<profile>)')
     parser.add_argument('--seeds', type=seed_count, metavar='N',
                         help='report seeds 0..N-1 (default: those repro.run last ran the table with, else seed 0)')
-    parser.add_argument('--wandb', choices=('online', 'offline', 'disabled'),
+    parser.add_argument('--wandb', choices=WANDB_MODES,
                         help='W&B mode of the report runs (default: offline, or $REPRO_WANDB)')
     parser.add_argument('--no-figures', action='store_true', help='tables only')
     return parser

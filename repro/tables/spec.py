@@ -300,6 +300,8 @@ def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_ov
         value = published[metric]
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             check.fail(f'{field}.published.{metric}', f'expected a number or null, got {value!r}')
+        if value is not None and not 0 <= value <= 100:  # AP, MR⁻² and JI are all printed in percent
+            check.fail(f'{field}.published.{metric}', f'{value!r} is out of range: {metric} is a percentage, 0 to 100')
     group = check.text(data['group'], f'{field}.group') if 'group' in data else None
     note = check.text(data['note'], f'{field}.note') if 'note' in data else None
     printed = data.get('printed', True)
@@ -391,6 +393,9 @@ class _SpecFiles(Mapping):
     def __getitem__(self, table: str) -> TableSpec:
         return load_spec(self._paths[table])
 
+    def path(self, table: str) -> Path | None:
+        return self._paths.get(table)
+
     def __iter__(self):
         return iter(self._paths)
 
@@ -406,6 +411,11 @@ def resolve(query: str, specs: dict[str, TableSpec] | None = None) -> tuple[Tabl
         if not Path(query).is_file():
             raise ReproError(f'table spec file not found: {query}')
         spec = load_spec(query)
+        builtin = _SpecFiles().path(spec.id)
+        if builtin and builtin.resolve() != Path(query).resolve():  # its reports would overwrite the built-in's
+            raise ReproError(f'{query} is {spec.id}, the id of a built-in table ({builtin.name}); give your table '
+                             "another number (e.g. number: 12 for crosskd_table12.yaml) so that its runs' rows and "
+                             'reports stay its own')
         return spec, f'{query} is {spec.id} ({spec.title})'
     specs = _SpecFiles() if specs is None else specs
     text = query.strip().lower()
