@@ -142,8 +142,9 @@ def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str
         return 'done'
     except RunBusy:
         return 'busy'
-    except ReproError as err:  # recorded in the run's result.json; the table goes on without it
-        board.print(f'{run.name}: failed: {err}')
+    except Exception as err:  # noqa: BLE001 - recorded in the run's result.json; the table goes on without it
+        reason = str(err) if isinstance(err, ReproError) else f'{type(err).__name__}: {err}'
+        board.print(f'{run.name}: failed: {reason.splitlines()[0] if reason else type(err).__name__}')
         return 'failed'
 
 

@@ -81,9 +81,11 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
         return _already_done(work_dir, rows, name)
     teacher = compiled.teacher
     if teacher and compiled.teacher_trained_here and status(teacher_dir(compiled), teacher.run_key) != 'done':
-        if launcher != 'none':  # every rank would have to join: repro.run's plan trains the teacher run first
+        # every rank would have to join; and a real-size teacher is days of training that deserves a run of its own
+        if launcher != 'none' or profile == 'coco':
             raise ReproError(f'{name}: its teacher run {teacher.config.name} ({teacher.run_key}) is not trained; '
-                             'run it first (python -m repro.run does) or pass teacher.checkpoint=PATH')
+                             'run it first (python -m repro.run plans it as a run of its own) or pass '
+                             'teacher.checkpoint=PATH')
         print(f'{name}: training its teacher {teacher.config.name} first')
         train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root,
               work_dir=teacher_dir(compiled), role='teacher', wandb=wandb, wait=True)
@@ -144,9 +146,25 @@ def _run(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, float],
     """mmengine's Runner on the compiled config, with the run's thread count and deterministic algorithms; resumes
     from the work dir's last checkpoint. Returns the metrics, and the provenance and determinism for the record."""
     threads = compiled.cfg.env_cfg.torch_threads
+    batch = {} if compiled.cfg.get('evaluate_from') else effective_batch(compiled.cfg)
     with pinned(threads) as alerts:
         metrics, model = _run_pinned(compiled, work_dir, rows, role, wandb)
-        return metrics, {**provenance(), 'determinism': determinism(model, threads, alerts)}
+        return metrics, {**provenance(), 'determinism': determinism(model, threads, alerts), **batch}
+
+
+def effective_batch(cfg) -> dict:
+    """The batch a training step sees (processes x images per process) and the LR it trains with: the config's,
+    or, with mmengine's auto_scale_lr on (the coco profile), scaled by the batch over its base batch. Says so in
+    one line when it scales."""
+    batch = int(os.environ.get('WORLD_SIZE', '1')) * cfg.train_dataloader.batch_size
+    lr = cfg.optim_wrapper.get('optimizer', {}).get('lr')
+    scale = cfg.get('auto_scale_lr') or {}
+    if not scale.get('enable') or lr is None or batch == scale.get('base_batch_size'):
+        return {'effective_batch': batch, 'lr': lr}
+    scaled = lr * batch / scale['base_batch_size']
+    print(f"LR {lr:g} scaled to {scaled:g}: the effective batch is {batch}, the config's LR is for "
+          f"{scale['base_batch_size']} (auto_scale_lr)")
+    return {'effective_batch': batch, 'lr': scaled, 'config_lr': lr}
 
 
 def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, float], object]:
@@ -290,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
                        help="resume from the run's last checkpoint (what every run does anyway), or from this "
                             "checkpoint of the run's own work dir")
     add_wandb_flags(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # key=value overrides before or after the options
     set_wandb_flags(args)
     overrides = [*args.overrides, *args.cfg_options, *(AMP if args.amp else [])]
     train(args.config, overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,

@@ -157,3 +157,19 @@ def test_a_variant_is_merged_before_the_users_own_distill_overrides():
 def test_an_unknown_variant_is_one_line(method, override, message):
     with pytest.raises(ReproError, match=message):
         compile_config(METHODS / method, 'tiny', [override])
+
+
+def test_coco_scales_the_lr_to_the_batch_a_run_has(monkeypatch, capsys):
+    """The configs' LR is for 8 GPUs x 2 images; on 1 GPU mmengine's auto_scale_lr divides it by 8, and the record
+    says so. The tiny profile trains with its configs' LR as it is."""
+    from repro.train import effective_batch
+    coco = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'coco', check_data=False).cfg
+    assert coco.auto_scale_lr == dict(enable=True, base_batch_size=16)
+    monkeypatch.setenv('WORLD_SIZE', '1')
+    assert effective_batch(coco) == {'effective_batch': 2, 'lr': 0.00125, 'config_lr': 0.01}
+    assert capsys.readouterr().out == ("LR 0.01 scaled to 0.00125: the effective batch is 2, the config's LR is for "
+                                       '16 (auto_scale_lr)\n')
+    monkeypatch.setenv('WORLD_SIZE', '8')
+    assert effective_batch(coco) == {'effective_batch': 16, 'lr': 0.01} and not capsys.readouterr().out
+    tiny = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny').cfg
+    assert not tiny.auto_scale_lr.enable and effective_batch(tiny) == {'effective_batch': 64, 'lr': 0.01}

@@ -186,3 +186,28 @@ def test_a_spec_file_of_ones_own_runs_and_its_train_flag_is_checked(tmp_path):
     bad['run']['train'] = 'yes'
     with pytest.raises(ReproError, match=r'rows\[0\] \(teacher\).run.train: expected true or false'):
         spec_file(tmp_path, [bad])
+
+
+def test_a_table_goes_on_past_a_run_that_crashes(spec, tmp_path, monkeypatch):
+    """Any error in one run (here the teacher's: a missing module, say) marks it failed with its reason; every run
+    that does not need it still trains, and the ones that do are skipped, not tried."""
+    import repro.train
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
+    both = spec_file(tmp_path, [row('teacher', 'teacher', 'configs/detectors/gfl_r50.py', TEACHER),
+                                row('crosskd', 'distilled', 'configs/methods/crosskd_gfl.py', DISTILLED),
+                                row('student', 'student', 'configs/detectors/gfl_r18.py', TEACHER)])
+    runs = plan(both, 'tiny')
+    teacher = next(r for r in runs if r.role == 'teacher')
+    student = next(r for r in runs if r.role == 'student')
+    real = repro.train._run
+
+    def crash_the_teacher(compiled, *args):
+        if compiled.run_key == teacher.key:
+            raise ModuleNotFoundError("No module named 'torchvision'")
+        return real(compiled, *args)
+    monkeypatch.setattr(repro.train, '_run', crash_the_teacher)
+    outcome = run_local(runs, 'tiny', wandb='disabled')
+    assert outcome[teacher.key] == 'failed' and outcome[student.key] == 'done'
+    assert [v for k, v in outcome.items() if k not in (teacher.key, student.key)] == ['skipped']
+    record = read_record(teacher.work_dir)
+    assert record['status'] == 'failed' and record['reason'] == "ModuleNotFoundError: No module named 'torchvision'"

@@ -66,6 +66,7 @@ def refused(work_dirs, capsys):
     (['--seed', '-1'], '--seed=-1: must be an integer from 0 to 4294967295'),
     (['--seed', str(2 ** 32)], '--seed=4294967296: must be an integer from 0 to 4294967295'),
     (['--seed', 'abc'], "argument --seed: invalid int value: 'abc' (see python -m repro.train --help)"),
+    (['--seed', '1', 'train_cfg.max_epochs=0'], 'train_cfg.max_epochs=0: must be a positive integer'),  # after options
     (['--evaluate-from', '/nonexistent/w.pth'], 'checkpoint not found: /nonexistent/w.pth; check the path (or pass '
                                                 'a URL)'),
 ])
@@ -295,3 +296,11 @@ def test_an_os_error_is_one_line_naming_the_path(capsys):
     def main():
         open('/nonexistent/dir/file.json')
     assert _refusal(main, capsys) == "/nonexistent/dir/file.json: No such file or directory"
+
+
+def test_coco_never_trains_a_teacher_inside_another_run(refused, tmp_path):
+    """A real-size teacher (here Swin-T's, which mmdet's zoo lacks) is a run of its own, not days of training hidden
+    in its student's run with overrides that do not reach it."""
+    root = _coco_root(tmp_path / 'coco')
+    assert refused('configs/methods/crosskd_retinanet_swin_r50.py', '--data-root', str(root)).startswith(
+        'crosskd_retinanet_swin_r50: its teacher run retinanet_swin_t.py (')

@@ -2,6 +2,13 @@
 # (8 GPUs x 2 images, 1x or the teacher's schedule, ImageNet-pretrained backbones, default hyper-parameters),
 # so this layer only points them at COCO 2017. The root is `data/coco` unless --data-root or REPRO_COCO_ROOT
 # says otherwise; it must hold annotations/instances_{train,val}2017.json, train2017/ and val2017/.
-overrides = dict()
+overrides = dict(
+    # Each epoch's checkpoint of a real-size model is about 260 MB (3 GB a 1x run): keep the last one, from which a
+    # run resumes, and the best by the first val metric (COCO's bbox_mAP, CrowdHuman's AP).
+    default_hooks=dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auto')),
+    # The configs' LR is the papers' for 8 GPUs x 2 images; mmengine scales it linearly to the batch a run really
+    # has (1 GPU x 2 images: LR / 8), and repro.train records both.
+    auto_scale_lr=dict(enable=True, base_batch_size=16),
+)
 # A config on another dataset (`dataset`, configs/datasets/) reads that dataset's root instead: for CrowdHuman,
 # --data-root, else $REPRO_CROWDHUMAN_ROOT, else data/crowdhuman (repro/profiles.py DATASETS says what it holds).
