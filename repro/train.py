@@ -22,7 +22,7 @@ from repro.profiles import PROFILES, choose_profile
 from repro.progress import ProgressFile
 from repro.provenance import determinism, pinned, provenance, warn_only
 from repro.store import RESULT_FILE, default_work_dir, running_record, teacher_dir
-from repro.validate import AMP, WANDB_MODES, check_environment, check_resume, check_writable
+from repro.validate import AMP, WANDB_MODES, check_environment, check_named_folders, check_resume, check_writable
 
 METRICS = {'AP': 'bbox_mAP', 'AP50': 'bbox_mAP_50', 'AP75': 'bbox_mAP_75', 'APs': 'bbox_mAP_s',
            'APm': 'bbox_mAP_m', 'APl': 'bbox_mAP_l'}
@@ -309,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
                             "checkpoint of the run's own work dir")
     add_wandb_flags(parser)
     args = parser.parse_intermixed_args(argv)  # key=value overrides before or after the options
+    check_named_folders(args)
     set_wandb_flags(args)
     overrides = [*args.overrides, *args.cfg_options, *(AMP if args.amp else [])]
     train(args.config, overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,

@@ -157,8 +157,9 @@ def check_resume(checkpoint: str, work_dir: Path) -> None:
         raise ReproError(f'--resume {checkpoint}: not readable by this user')
 
 
+MAX_SEEDS = 100  # a table over more seeds is a typo: planning alone would take hours
 # repro.run's (and repro.sweep's) numeric launch options: (flag, attribute, lowest, highest or None).
-LAUNCH_NUMBERS = (('--seeds', 'seeds', 1, None), ('--jobs', 'jobs', 1, None), ('--gpus', 'gpus', 1, None),
+LAUNCH_NUMBERS = (('--seeds', 'seeds', 1, MAX_SEEDS), ('--jobs', 'jobs', 1, None), ('--gpus', 'gpus', 1, None),
                   ('--nnodes', 'nnodes', 1, None), ('--master-port', 'master_port', 1, 65535),
                   ('--gpus-per-node', 'gpus_per_node', 0, None), ('--nodes', 'nodes', 1, None),
                   ('--time', 'time', 1, None), ('--array-parallelism', 'array_parallelism', 1, None))
@@ -178,7 +179,13 @@ def check_launch_options(args) -> None:
         key, sep, _ = item.partition('=')
         if not sep or not key:
             _refuse('--slurm-arg', item, 'write it as key=value, e.g. account=my_lab')
-    if getattr(args, 'data_root', None) == '':
-        _refuse('--data-root', '', 'name a folder, or leave --data-root out')
+    check_named_folders(args)
     if getattr(args, 'tolerance', None) is not None and args.tolerance < 0:
         _refuse('--tolerance', args.tolerance, 'must be a non-negative number of AP points, e.g. 0.3')
+
+
+def check_named_folders(args) -> None:
+    """An empty --data-root or --work-dir (an unset shell variable, say) is refused, not read as "the default"."""
+    for flag in ('--data-root', '--work-dir'):
+        if getattr(args, flag.removeprefix('--').replace('-', '_'), None) == '':
+            _refuse(flag, '', f'name a folder, or leave {flag} out')

@@ -40,7 +40,8 @@ def refused(work_dirs, capsys):
     """`python -m repro.train ARGS` in this process: returns its one stderr line, having checked the exit status
     and that nothing was written."""
     def refuse(*argv) -> str:
-        line = _refusal(lambda: repro.train.main([*argv, '--wandb', 'disabled']), capsys)
+        # offline W&B writes under the run's work dir: that nothing is written shows that no W&B run opened
+        line = _refusal(lambda: repro.train.main([*argv, '--wandb', 'offline']), capsys)
         assert not list(work_dirs.iterdir())
         return line
     return refuse
@@ -66,6 +67,8 @@ def refused(work_dirs, capsys):
     (['--seed', '-1'], '--seed=-1: must be an integer from 0 to 4294967295'),
     (['--seed', str(2 ** 32)], '--seed=4294967296: must be an integer from 0 to 4294967295'),
     (['--seed', 'abc'], "argument --seed: invalid int value: 'abc' (see python -m repro.train --help)"),
+    (['--work-dir', ''], "--work-dir='': name a folder, or leave --work-dir out"),
+    (['--data-root', ''], "--data-root='': name a folder, or leave --data-root out"),
     (['--seed', '1', 'train_cfg.max_epochs=0'], 'train_cfg.max_epochs=0: must be a positive integer'),  # after options
     (['--evaluate-from', '/nonexistent/w.pth'], 'checkpoint not found: /nonexistent/w.pth; check the path (or pass '
                                                 'a URL)'),
@@ -187,7 +190,8 @@ def test_a_work_dir_that_cannot_be_written_is_refused(refused, tmp_path, monkeyp
     (['--rerun', 'nosuch'], '--rerun names no row of crosskd:table4: nosuch'),
     (['--launcher', 'slurm'], '--launcher slurm: no Slurm on this machine'),
     (['--wandb', 'onlin'], "argument --wandb: invalid choice: 'onlin'"),
-    (['--seeds', '0'], '--seeds=0: must be a positive integer'),
+    (['--seeds', '0'], '--seeds=0: must be an integer from 1 to 100'),
+    (['--seeds', '99999999999'], '--seeds=99999999999: must be an integer from 1 to 100'),
     (['--jobs', '-1'], '--jobs=-1: must be a positive integer'),
     (['--launcher', 'torchrun', '--cpu', '--master-port', '99999'], '--master-port=99999: must be an integer from 1 '
                                                                     'to 65535'),
@@ -304,3 +308,27 @@ def test_coco_never_trains_a_teacher_inside_another_run(refused, tmp_path):
     root = _coco_root(tmp_path / 'coco')
     assert refused('configs/methods/crosskd_retinanet_swin_r50.py', '--data-root', str(root)).startswith(
         'crosskd_retinanet_swin_r50: its teacher run retinanet_swin_t.py (')
+
+
+def test_a_spec_or_sweep_file_is_refused_by_the_cli_before_any_work(work_dirs, tmp_path, capsys):
+    """A spec taking a built-in id, a published AP of 358, a sweep metric no run logs: one line, exit 2, nothing
+    written, for the run and its dry run alike."""
+    from repro.sweep import main as sweep_main
+    import yaml
+    builtin = (REPO / 'repro/tables/specs/crosskd_table4.yaml').read_text()
+    (tmp_path / 'mine').mkdir()
+    shadow = tmp_path / 'mine' / 'crosskd_table4.yaml'
+    shadow.write_text(builtin)
+    big = tmp_path / 'mine' / 'crosskd_table12.yaml'
+    big.write_text(builtin.replace('number: 4', 'number: 12').replace('AP: 35.8', 'AP: 358', 1))
+    sweep = tmp_path / 'mine' / 'k.yaml'
+    sweep.write_text(yaml.safe_dump({**yaml.safe_load((REPO / 'sweeps/k_ablation.yaml').read_text()),
+                                     'metric': {'name': 'val/AP', 'goal': 'maximize'}}))
+    for dry in ([], ['--dry-run']):
+        assert _refusal(lambda: repro.run.main([str(shadow), *dry]), capsys).startswith(
+            f'{shadow} is crosskd:table4, the id of a built-in table')
+        assert 'published.AP: 358 is out of range: AP is a percentage, 0 to 100' in _refusal(
+            lambda: repro.run.main([str(big), *dry]), capsys)
+        assert _refusal(lambda: sweep_main([str(sweep), *dry]), capsys).startswith(
+            f"{sweep}: metric.name='val/AP' is never logged by a run")
+    assert not list(work_dirs.iterdir())

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from repro.cli import run_cli
+from repro.cli import ArgumentParser, run_cli
 from repro.errors import ReproError
 from repro.profiles import PROFILES, default_profile
 from repro.report import default_report_dir, write_report
@@ -21,7 +21,7 @@ from repro.validate import WANDB_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='python -m repro.report', description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog='python -m repro.report', description=__doc__.splitlines()[0])
     parser.add_argument('table', help="table id (table1, crosskd:table5, pgd:table6a, rm:headline, a spec file) "
                         "or 'all'")
     parser.add_argument('--profile', choices=PROFILES, help='default: coco if a COCO root is found, else tiny')
