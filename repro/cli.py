@@ -77,20 +77,24 @@ def run_cli(main: Callable[[], None]) -> None:
         sys.exit(130)
 
 
+TRUST_TEACHER_ENV = 'REPRO_TRUST_TEACHER'  # distil even from a teacher whose measured AP looks broken
 WANDB_FLAGS = (('--wandb-entity', 'WANDB_ENTITY', 'W&B entity (team or user) to log to'),
                ('--wandb-name', 'WANDB_NAME', 'W&B run name (default: <config>-<run key>)'),
                ('--wandb-tags', 'WANDB_TAGS', 'extra W&B tags, comma-separated'))
 
 
 def add_wandb_flags(parser) -> None:
-    """--wandb-entity, --wandb-name and --wandb-tags: each sets the W&B variable it names (set_wandb_flags)."""
+    """--wandb-entity, --wandb-name and --wandb-tags: each sets the W&B variable it names (set_env_flags)."""
     for flag, var, text in WANDB_FLAGS:
         parser.add_argument(flag, metavar=var.removeprefix('WANDB_'), help=f'{text} (sets ${var})')
 
 
-def set_wandb_flags(args) -> None:
-    """Put the parsed --wandb-* flags into the environment, where W&B, add_wandb and any child process read them."""
+def set_env_flags(args) -> None:
+    """Put the parsed flags that the runs' processes read from the environment there: --wandb-entity, --wandb-name
+    and --wandb-tags (W&B's own variables) and --trust-teacher (repro/teacher_check.py)."""
     for flag, var, _ in WANDB_FLAGS:
         value = getattr(args, flag.removeprefix('--').replace('-', '_'), None)
         if value is not None:
             os.environ[var] = value
+    if getattr(args, 'trust_teacher', False):
+        os.environ[TRUST_TEACHER_ENV] = '1'

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_wandb_flags
+from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.plan_cache import plan_for
 from repro.profiles import PROFILES, choose_profile
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--wandb', choices=WANDB_MODES,
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
     add_wandb_flags(parser)
+    parser.add_argument('--trust-teacher', action='store_true',
+                        help='distil even from teachers whose measured AP looks broken (repro/teacher_check.py)')
     parser.add_argument('--tolerance', type=float, default=0.3,
                         help='coco profile: a row is reproduced within this many AP points of the paper (0.3)')
     return parser
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    set_wandb_flags(args)
+    set_env_flags(args)
     if args.json and not args.list:
         parser.error('--json goes with --list')
     if args.list:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from repro.cli import run_cli, set_wandb_flags
+from repro.cli import run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.tables.spec import check_configs
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     launcher = run_parser()
     launcher.allow_abbrev = False  # `--s=1` is a sweep parameter, not --seeds
     options, params = launcher.parse_known_args(rest)
-    set_wandb_flags(options)
+    set_env_flags(options)
     file = options.table
     if file and not file.endswith(('.yaml', '.yml')) and not Path(file).exists():
         params, file = [file, *params], None  # a `k=30` parameter, not a file

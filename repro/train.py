@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mmengine.hooks import Hook
 
-from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_wandb_flags
+from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
 from repro.divergence import DivergenceGuard
 from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
@@ -89,6 +89,10 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
         print(f'{name}: training its teacher {teacher.config.name} first')
         train(teacher.config, list(compiled.cfg.teacher.get('overrides', [])), profile, data_root,
               work_dir=teacher_dir(compiled), role='teacher', wandb=wandb, wait=True)
+    extra = {}
+    if teacher and launcher == 'none':  # a teacher that cannot detect is refused here (repro/teacher_check.py)
+        from repro.teacher_check import check_teacher
+        extra['teacher_ap'] = check_teacher(compiled, profile, data_root, wandb)
     compiled.cfg.launcher = launcher
     if launcher != 'none' and int(os.environ.get('RANK', '0')) > 0:  # rank 0 keeps the record and the lock
         metrics, _ = _run(compiled, work_dir, rows, role, wandb)
@@ -96,22 +100,25 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     with claim(work_dir, wait):
         record = read_record(work_dir)
         if not finished(work_dir, record):  # else another process finished it while we waited
-            result = _train_claimed(compiled, config, overrides, profile, seed, work_dir, rows, role, wandb, record)
+            result = _train_claimed(compiled, config, overrides, profile, seed, work_dir, rows, role, wandb, record,
+                                    extra)
     if finished(work_dir, record):
         return _already_done(work_dir, rows, name)
     print(f'{name}: AP {result["metrics"].get("AP")} ({result["wall_time_s"]:.0f} s) -> {work_dir / RESULT_FILE}')
     return result
 
 
-def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, rows, role, wandb, record) -> dict:
-    """Train a run whose lock this process holds, keeping its record up to date (running, failed, done)."""
+def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, rows, role, wandb, record,
+                   extra: dict) -> dict:
+    """Train a run whose lock this process holds, keeping its record up to date (running, failed, done); `extra`
+    goes into the record (the teacher's measured AP)."""
     from repro.evaluation.coco_backend import backend
     from repro.store import merge_rows, write_record
     base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'coco_eval': backend(),
             'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
             'rows': merge_rows(record, list(rows)),
             **({'evaluated_from': compiled.cfg.evaluate_from} if compiled.cfg.get('evaluate_from') else {}),
-            'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z')}
+            'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra}
     before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
     write_record(work_dir, running_record(base))
     start = time.time()
@@ -307,10 +314,12 @@ def main(argv: list[str] | None = None) -> None:
     mmdet.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
                        help="resume from the run's last checkpoint (what every run does anyway), or from this "
                             "checkpoint of the run's own work dir")
+    parser.add_argument('--trust-teacher', action='store_true',
+                        help='distil even from a teacher whose measured AP looks broken (repro/teacher_check.py)')
     add_wandb_flags(parser)
     args = parser.parse_intermixed_args(argv)  # key=value overrides before or after the options
     check_named_folders(args)
-    set_wandb_flags(args)
+    set_env_flags(args)
     overrides = [*args.overrides, *args.cfg_options, *(AMP if args.amp else [])]
     train(args.config, overrides, args.profile, args.data_root, args.seed, args.work_dir, rows=args.row,
           role=args.role, wandb=args.wandb, launcher=args.launcher, evaluate_from=args.evaluate_from,

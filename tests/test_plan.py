@@ -67,6 +67,7 @@ def test_local_launch_trains_the_teacher_first_and_records_rows(spec, jobs, tmp_
     assert teacher['rows'] == ['crosskd:table99/teacher'] and teacher['role'] == 'teacher'
     assert student['rows'] == ['crosskd:table99/crosskd', 'crosskd:table99/again']
     assert student['started'] >= teacher['started']  # the distilled run waited for its teacher
+    assert student['teacher_ap'] == teacher['metrics']['AP']  # its teacher's own run measured it
     from repro.report.results import collect
     results = {r.row.id: r for r in collect(spec, runs, 'tiny')}
     assert results['teacher'].values['AP'] == [teacher['metrics']['AP']] and results['teacher'].delta is not None

@@ -67,11 +67,11 @@ def test_modes_and_fallback(monkeypatch, capsys):
 def test_each_attempt_is_a_wandb_run_of_its_own_grouped_by_run_key(tmp_path, monkeypatch):
     """A resumed or --rerun attempt never appends to an earlier W&B run; W&B's own variables (which --wandb-entity,
     --wandb-name and --wandb-tags set) choose the entity, name and extra tags."""
-    from repro.cli import ArgumentParser, add_wandb_flags, set_wandb_flags
+    from repro.cli import ArgumentParser, add_wandb_flags, set_env_flags
     from repro.mmdet_bridge import compile_config
     from repro.tracking import add_wandb
     for var in ('WANDB_ENTITY', 'WANDB_NAME', 'WANDB_TAGS'):
-        monkeypatch.setenv(var, '')  # restored after the test, whatever set_wandb_flags sets
+        monkeypatch.setenv(var, '')  # restored after the test, whatever set_env_flags sets
     compiled = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny')
 
     def init():
@@ -85,7 +85,7 @@ def test_each_attempt_is_a_wandb_run_of_its_own_grouped_by_run_key(tmp_path, mon
     assert first['name'] == f'gfl_r50-{compiled.run_key}' and 'crosskd:table6' in first['tags']
     parser = ArgumentParser(prog='test')
     add_wandb_flags(parser)
-    set_wandb_flags(parser.parse_args(['--wandb-entity', 'lab', '--wandb-name', 'try-3', '--wandb-tags', 'a, b']))
+    set_env_flags(parser.parse_args(['--wandb-entity', 'lab', '--wandb-name', 'try-3', '--wandb-tags', 'a, b']))
     user = init()
     assert user['entity'] == 'lab' and user['name'] == 'try-3' and user['tags'][-2:] == ['a', 'b']
 

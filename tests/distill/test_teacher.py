@@ -99,3 +99,36 @@ def test_a_caffe_teacher_sees_its_own_normalisation_of_the_batch():
     same, _ = build('pgd_fcos.py')
     x = torch.randn(1, 3, 8, 8)
     assert same.teacher_inputs(x) is x  # same normalisation: untouched
+
+
+@pytest.mark.slow
+def test_a_teacher_with_random_weights_is_refused_before_distilling(tmp_path, monkeypatch):
+    """The teacher's weights are evaluated before its student trains: random ones (as a checkpoint that silently did
+    not load would leave) reach 0 AP, and the run is refused in one line, without a record; --trust-teacher lets
+    it through, and the measured AP goes into the distilled run's record."""
+    from conftest import FAST
+    from mmdet.registry import MODELS
+
+    from repro.store import read_record
+    from repro.teacher_check import check_teacher
+    from repro.train import train
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
+    monkeypatch.delenv('REPRO_TRUST_TEACHER', raising=False)
+    teacher_overrides = FAST + ['train_cfg.max_epochs=1']
+    compiled = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', teacher_overrides)
+    torch.manual_seed(0)
+    random_teacher = MODELS.build(compiled.cfg.model)
+    torch.save({'state_dict': random_teacher.state_dict()}, tmp_path / 'random.pth')
+    overrides = teacher_overrides + ['teacher.config=configs/detectors/gfl_r50.py',
+                                     f'+teacher.overrides={teacher_overrides!r}',
+                                     f"teacher.checkpoint={tmp_path / 'random.pth'}"]
+    student_dir = tmp_path / 'student'
+    with pytest.raises(ReproError, match=r"crosskd_gfl.py: its teacher gfl_r50.py reaches 0.0 AP with .*random.pth, "
+                                         r'below 1.0 AP, which random or unloaded weights give; check the checkpoint'):
+        train(CONFIG_DIR / 'methods/crosskd_gfl.py', overrides, 'tiny', work_dir=student_dir, wandb='disabled')
+    assert not student_dir.exists()
+    monkeypatch.setenv('REPRO_TRUST_TEACHER', '1')
+    distilled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'tiny', overrides)
+    assert check_teacher(distilled, 'tiny', None, 'disabled') == 0.0  # measured once: the evaluation run is reused
+    evaluations = list((tmp_path / 'store').rglob('result.json'))
+    assert len(evaluations) == 1 and read_record(evaluations[0].parent)['evaluated_from'].endswith('random.pth')
