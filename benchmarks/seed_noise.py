@@ -23,14 +23,23 @@ from repro.profiles import REPO_ROOT
 
 
 def finished_runs(store: Path, profile: str, config: str) -> list[dict]:
-    """The done records under store/profile of `config` run without overrides, one per seed (the first found)."""
-    by_seed = {}
+    """The done records under store/profile of `config` run without overrides under today's profile file (runs of
+    an earlier profile are other runs), one per seed (the first found)."""
+    by_seed, today = {}, profile_sha((REPO_ROOT / 'configs' / 'profiles' / f'{profile}.py').read_bytes())
     for path in sorted((store / profile).glob(f'{Path(config).stem}-*/result.json')):
         record = json.loads(path.read_text())
-        if record.get('status') == 'done' and not record.get('overrides') and record.get('metrics'):
+        if (record.get('status') == 'done' and not record.get('overrides') and record.get('metrics')
+                and profile_at(record['git_commit'], profile) == today):
             record['_path'] = path
             by_seed.setdefault(record['seed'], record)
     return [by_seed[s] for s in sorted(by_seed)]
+
+
+def profile_at(commit: str, profile: str) -> str | None:
+    """The hash of the profile file at a record's commit (`<sha>-dirty`: the commit's own), None if unknown here."""
+    shown = subprocess.run(['git', 'show', f"{commit.removesuffix('-dirty')}:configs/profiles/{profile}.py"],
+                           cwd=REPO_ROOT, capture_output=True)
+    return profile_sha(shown.stdout) if shown.returncode == 0 else None
 
 
 def main(argv=None) -> None:
@@ -58,8 +67,7 @@ def main(argv=None) -> None:
     print(f'pooled std {sigma:.3f} {args.metric} over {len(rows)} rows ({dof} degrees of freedom)')
     if not args.write:
         return
-    shas = {c: profile_sha(subprocess.run(['git', 'show', f'{c}:configs/profiles/{args.profile}.py'], cwd=REPO_ROOT,
-                                          capture_output=True, check=True).stdout) for c in sorted(commits)}
+    shas = {c: profile_at(c, args.profile) for c in sorted(commits)}
     if len(set(shas.values())) != 1:
         raise SystemExit(f'the runs come from commits with different profile files ({shas}); measure one')
     out = NOISE_DIR / f'{args.profile}.json'

@@ -268,7 +268,7 @@ def test_under_an_agent_the_row_logs_into_the_agents_run_and_its_teacher_does_no
     assert read_record(teacher.work_dir)['status'] == read_record(l3.work_dir)['status'] == 'done'
     (teacher_run,) = [read_offline_run(p) for p in teacher.work_dir.glob('wandb/offline-run-*/run-*.wandb')]
     (row_run,) = [read_offline_run(p) for p in l3.work_dir.glob('wandb/offline-run-*/run-*.wandb')]
-    assert teacher_run['run'].run_id == teacher.key and not teacher_run['run'].sweep_id
+    assert teacher_run['run'].run_id.startswith(teacher.key + '-') and not teacher_run['run'].sweep_id
     assert row_run['run'].run_id == 'agentrun01' and row_run['run'].sweep_id == 'sweep01'
     assert any('loss_kd_cls' in h for h in row_run['history'])  # the distilled run's losses in the agent's run
     assert any('loss' in h for h in teacher_run['history']) and not any('loss_kd_cls' in h for h in
