@@ -25,8 +25,8 @@ def fetch(checkpoint: str) -> Path:
             torch.hub.download_url_to_file(checkpoint, str(tmp), progress=True)
         except Exception as err:  # any network failure: one line, nothing half-written left
             tmp.unlink(missing_ok=True)
-            raise ReproError(f'cannot download teacher checkpoint {checkpoint}: {err}; download it by hand and '
-                             'pass its path as teacher.checkpoint=PATH') from err
+            raise ReproError(f'cannot download checkpoint {checkpoint}: {err}; download it by hand to {target}, '
+                             'where every run looks for it first') from err
         os.replace(tmp, target)
     return target
 

@@ -59,7 +59,9 @@ def test_a_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError('connection reset')
     monkeypatch.setattr(torch.hub, 'download_url_to_file', broken)
     monkeypatch.setenv('REPRO_CACHE', str(tmp_path / 'cache'))
-    with pytest.raises(ReproError, match='cannot download teacher checkpoint .*connection reset'):
+    target = tmp_path / 'cache' / 'teachers' / 'teacher.pth'  # one hint for a teacher and a zoo evaluation row
+    with pytest.raises(ReproError, match=f'cannot download checkpoint .*connection reset; download it by hand to '
+                                         f'{target}, where every run looks for it first'):
         fetch('https://example.org/teacher.pth')
     assert not list((tmp_path / 'cache' / 'teachers').iterdir())
 
