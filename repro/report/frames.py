@@ -86,7 +86,8 @@ def order_cell(result: RowResult, ordering: Ordering, labels: dict[str, str]) ->
 
 
 def notes_cell(result: RowResult) -> str:
-    """The spec's note, why the row did not run or failed, and seeds that did not finish beside ones that did."""
+    """The spec's note, why the row did not run or failed, seeds that did not finish beside ones that did, and how
+    the finished runs trained: their effective batch and LR, and their teacher's measured AP."""
     notes = [result.row.note] if result.row.note else []
     if not result.row.printed:
         notes.append('not a row of the printed table')
@@ -95,7 +96,17 @@ def notes_cell(result: RowResult) -> str:
     elif result.done and len(result.done) < len(result.runs):
         notes += [f'seed {s.seed}: {s.state}' + (f' ({s.reason})' if s.reason else '')
                   for s in result.runs if s.state != 'done']
-    return '; '.join(notes)
+    return '; '.join(notes + training_notes(result))
+
+
+def training_notes(result: RowResult) -> list[str]:
+    """'batch 16, LR 0.01' and 'teacher 22.6 AP' over the row's finished runs (each distinct value once; runs
+    recorded before the harness kept them say nothing)."""
+    records = [s.record or {} for s in result.done]
+    batches = sorted({(r['effective_batch'], r['lr']) for r in records if r.get('effective_batch')})
+    teachers = sorted({r['teacher_ap'] for r in records if r.get('teacher_ap') is not None})
+    notes = [', '.join(f'batch {b}, LR {lr:g}' for b, lr in batches)] if batches else []
+    return notes + ([f"teacher {', '.join(f'{ap:g}' for ap in teachers)} AP"] if teachers else [])
 
 
 def seeds_cell(result: RowResult) -> str:
