@@ -17,7 +17,7 @@ from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
 from repro.divergence import DivergenceGuard
 from repro.dynamics import TrainingDynamics
 from repro.errors import ReproError
-from repro.mmdet_bridge import WEIGHTS_FILE
+from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE
 from repro.profiles import PROFILES, choose_profile
 from repro.progress import ProgressFile
 from repro.provenance import determinism, pinned, provenance, warn_only
@@ -183,6 +183,9 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
     cfg.visualizer.name = f'visualizer-{compiled.run_key}-{time.time_ns()}'
     add_wandb(cfg, compiled, work_dir, wandb_mode(wandb), list(rows), role)
     point = cfg.pop('resume_from', None) or resume_point(work_dir)
+    mmdet_teacher = None
+    if cfg.model.get('type') == MMDET_KD_DETECTOR:  # mmdet's LD detector: its teacher goes through load_teacher too
+        mmdet_teacher, cfg.model.teacher_ckpt = cfg.model.teacher_ckpt, None
     cfg.resume = point is not None
     if point:
         cfg.load_from = point  # with resume on, mmengine resumes from load_from (its optimizer and epoch too)
@@ -196,6 +199,12 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
     if _init_cpu_distributed(cfg.launcher):  # DDP of a CPU model takes no device ids (mmengine passes LOCAL_RANK)
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
     runner = Runner.from_cfg(cfg)
+    if mmdet_teacher:  # instead of mmengine's load_checkpoint, which takes any weights with a warning
+        from mmengine.model import is_model_wrapper
+
+        from repro.distill.teacher import load_teacher
+        load_teacher((runner.model.module if is_model_wrapper(runner.model) else runner.model).teacher_model,
+                     mmdet_teacher)
     warn_only()  # after the Runner's strict switch: an op without a deterministic kernel is recorded, not fatal
     if cfg.get('evaluate_from'):
         return _evaluate(runner, cfg.evaluate_from), runner.model

@@ -134,3 +134,25 @@ def test_a_teacher_with_random_weights_is_refused_before_distilling(tmp_path, mo
     assert check_teacher(distilled, 'tiny', None, 'disabled') == 0.0  # measured once: the evaluation run is reused
     evaluations = list((tmp_path / 'store').rglob('result.json'))
     assert len(evaluations) == 1 and read_record(evaluations[0].parent)['evaluated_from'].endswith('random.pth')
+
+
+@pytest.mark.slow
+def test_lds_teacher_goes_through_the_key_and_shape_check(tmp_path, monkeypatch):
+    """mmdet's LD detector would load any weights into its teacher with a warning (mmengine's load_checkpoint); the
+    harness loads them itself and refuses a checkpoint of another architecture (here an R18 for the R50 teacher),
+    also where the teacher is not evaluated first (torchrun, Slurm)."""
+    from conftest import FAST
+    from mmdet.registry import MODELS
+
+    import repro.teacher_check
+    from repro.train import train
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
+    monkeypatch.setattr(repro.teacher_check, 'check_teacher', lambda *args: 0.0)
+    r18 = compile_config(CONFIG_DIR / 'detectors/gfl_r18.py', 'tiny', FAST).cfg
+    torch.save({'state_dict': MODELS.build(r18.model).state_dict()}, tmp_path / 'r18.pth')
+    teacher = FAST + ['model.backbone.depth=50']
+    overrides = FAST + ['teacher.config=configs/detectors/gfl_r50.py', f'+teacher.overrides={teacher!r}',
+                        f"teacher.checkpoint={tmp_path / 'r18.pth'}", 'train_cfg.max_epochs=1']
+    with pytest.raises(ReproError, match=r'teacher checkpoint .*r18.pth does not match the teacher config: .*shape '
+                                         r'mismatches'):
+        train(CONFIG_DIR / 'methods/ld_gfl.py', overrides, 'tiny', work_dir=tmp_path / 'ld', wandb='disabled')
