@@ -108,10 +108,7 @@ def test_an_automatic_profile_choice_is_said_on_stderr(work_dirs, tmp_path, monk
     assert capsys.readouterr().err.splitlines() == [
         f"note: profile tiny (no COCO found at {tmp_path / 'no-coco'}; pass --profile coco --data-root DIR for the "
         "papers' setup)"]
-    coco = tmp_path / 'coco'
-    for part in COCO_LAYOUT:
-        (coco / part).parent.mkdir(parents=True, exist_ok=True)
-        (coco / part).touch()
+    coco = _coco_root(tmp_path / 'coco')
     monkeypatch.setenv('REPRO_COCO_ROOT', str(coco))
     profile, note = choose_profile(None, None)
     assert profile == 'coco' and note.startswith(f'profile coco (COCO 2017 found at {coco}')
