@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 from mmengine.hooks import Hook
@@ -51,6 +52,7 @@ class TrainingDynamics(Hook):
         self.batches: list = []
         self.epochs: list[dict] = []
         self.rescale = False
+        self.seconds: list[float] = []  # each pass's cost, in the file for repro.smoke's share of an epoch
 
     def before_train(self, runner) -> None:
         # the val AP belongs to the figure: validate AP_POINTS times where the loop would validate only at the end
@@ -91,6 +93,7 @@ class TrainingDynamics(Hook):
 
         from repro.distill.distances import distances
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        start = time.perf_counter()
         was_training = model.training
         model.eval()
         try:
@@ -104,6 +107,7 @@ class TrainingDynamics(Hook):
         finally:
             model.train(was_training)
         entry = {'epoch': epoch, **{k: round(v / max(count, 1), 6) for k, v in totals.items()}}
+        self.seconds.append(round(time.perf_counter() - start, 3))
         self.epochs = [e for e in self.epochs if e['epoch'] != epoch] + [entry]
         self._write()
         runner.visualizer.add_scalars({f'dynamics/{k}': v for k, v in entry.items() if k != 'epoch'},
@@ -123,4 +127,5 @@ class TrainingDynamics(Hook):
 
     def _write(self) -> None:
         atomic_write_json(self.path, {'images': sum(len(b['data_samples']) for b in self.batches),
+                                      'pass_seconds': self.seconds,
                                       'epochs': sorted(self.epochs, key=lambda e: e['epoch'])})

@@ -143,6 +143,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
             raise ReproError(f'{Path(config).name} is a distillation config: evaluate a checkpoint with the config '
                              'of its detector (configs/detectors/ or configs/teachers/)')
         cfg.evaluate_from = evaluate_from  # part of the run's identity: evaluating weights is not training them
+        # no checkpoint to keep: mmengine's CheckpointHook sets up its save_best (the coco profile's) in before_train
+        cfg.default_hooks.checkpoint.pop('save_best', None)
     teacher = _attach_teacher(cfg, profile, data_root, check_data) if 'teacher' in cfg else None
     blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str, ensure_ascii=False)  # a path as written
     blob = blob.replace(str(root), f'<{label}>')

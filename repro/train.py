@@ -190,6 +190,8 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
     if point:
         cfg.load_from = point  # with resume on, mmengine resumes from load_from (its optimizer and epoch too)
     allow_mmengine_checkpoints()
+    from repro.weights import register
+    register()  # pretrained backbones resolve through repro.weights: REPRO_WEIGHTS, then a download
     from mmengine.runner import Runner
     from mmengine.utils import import_modules_from_strings
     if cfg.get('custom_imports'):  # Config.fromfile honours it, Runner.from_cfg does not
@@ -207,7 +209,7 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
                      mmdet_teacher)
     warn_only()  # after the Runner's strict switch: an op without a deterministic kernel is recorded, not fatal
     if cfg.get('evaluate_from'):
-        return _evaluate(runner, cfg.evaluate_from), runner.model
+        return _evaluate(runner, cfg.evaluate_from, role or 'model'), runner.model
     recorder = _MetricsRecorder()
     runner.register_hook(recorder, priority='LOWEST')
     runner.register_hook(DivergenceGuard())
@@ -239,14 +241,15 @@ def resume_point(work_dir: Path) -> str | None:
     return next((str(p) for p in epochs if zipfile.is_zipfile(p)), None)
 
 
-def _evaluate(runner, checkpoint: str) -> dict[str, float]:
-    """Evaluate a checkpoint (fetched once if a URL; checked against the config) on the val split."""
+def _evaluate(runner, checkpoint: str, what: str) -> dict[str, float]:
+    """Evaluate a checkpoint (fetched once if a URL; checked against the config) on the val split; `what` names the
+    weights in errors (the teacher, of a teacher check)."""
     from mmengine.model import is_model_wrapper
 
     from repro.distill.teacher import load_teacher
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     try:
-        load_teacher(model, checkpoint, what='model')
+        load_teacher(model, checkpoint, what=what)
         return run_metrics(runner.val())
     finally:
         runner.visualizer.close()

@@ -1,9 +1,6 @@
-"""The frozen teacher: fetch its checkpoint (path or URL), check it against the teacher config, load it."""
+"""The frozen teacher: resolve its checkpoint (path or URL, repro.weights), check it against the teacher config,
+load it."""
 from __future__ import annotations
-
-import os
-from pathlib import Path
-from urllib.parse import urlparse
 
 from torch import nn
 
@@ -11,30 +8,11 @@ from repro.checkpoint import load_checkpoint_file
 from repro.errors import ReproError
 
 
-def fetch(checkpoint: str) -> Path:
-    """A local path as is; a URL is downloaded once into ~/.cache/repro/teachers (the coco profile's zoo teachers)."""
-    if urlparse(checkpoint).scheme not in ('http', 'https'):
-        return Path(checkpoint)
-    from repro.profiles import cache_root
-    target = cache_root() / 'teachers' / Path(urlparse(checkpoint).path).name
-    if not target.exists():
-        import torch.hub
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix('.part')
-        try:
-            torch.hub.download_url_to_file(checkpoint, str(tmp), progress=True)
-        except Exception as err:  # any network failure: one line, nothing half-written left
-            tmp.unlink(missing_ok=True)
-            raise ReproError(f'cannot download checkpoint {checkpoint}: {err}; download it by hand to {target}, '
-                             'where every run looks for it first') from err
-        os.replace(tmp, target)
-    return target
-
-
 def load_teacher(teacher: nn.Module, checkpoint: str, what: str = 'teacher') -> None:
     """Load weights into `teacher` (or any detector: `what` names it in errors), refusing missing keys and
     mismatched shapes before training or evaluation starts."""
-    path = fetch(checkpoint)
+    from repro.weights import resolve
+    path = resolve(checkpoint, what)
     state = load_checkpoint_file(path)
     state = state.get('state_dict', state)
     state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}

@@ -34,9 +34,9 @@ def weights_of(run) -> Path | None:
     if own.is_file():
         return own
     if record.get('evaluated_from'):
-        from repro.distill.teacher import fetch
+        from repro.weights import resolve
         try:
-            path = fetch(record['evaluated_from'])
+            path = resolve(record['evaluated_from'])
         except ReproError:
             return None
         return path if path.is_file() else None

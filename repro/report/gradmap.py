@@ -224,8 +224,8 @@ def gradient_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGE
         return None
     run, student = picked
     model_cfg = run.compiled.cfg.model.to_dict()
-    from repro.distill.teacher import fetch
-    teacher_ckpt = fetch(model_cfg.get('teacher_checkpoint') or '')  # a zoo URL: its cached download
+    from repro.weights import resolve
+    teacher_ckpt = resolve(model_cfg.get('teacher_checkpoint') or '')  # a zoo URL: its cached download
     if not teacher_ckpt.is_file():
         raise ReproError(f'the teacher checkpoint {teacher_ckpt} of run {run.key} is missing')
     weights = student.work_dir / WEIGHTS_FILE

@@ -1,13 +1,11 @@
-"""The teacher's checkpoint: from a path or a URL (tested with a local file), checked before training."""
-import shutil
-from pathlib import Path
+"""The teacher's checkpoint, checked against its config before training (URLs: tests/test_weights.py)."""
 
 import pytest
 import torch
 from torch import nn
 
 from repro.distill import teacher as teacher_module
-from repro.distill.teacher import fetch, load_teacher
+from repro.distill.teacher import load_teacher
 from repro.errors import ReproError
 from repro.mmdet_bridge import compile_config
 from repro.profiles import CONFIG_DIR
@@ -34,36 +32,6 @@ def test_missing_keys_and_shape_mismatches_are_named(tmp_path):
     message = str(err.value)
     assert '1 missing keys (1.running_mean)' in message
     assert '2.weight (3, 4, 1, 1) vs (2, 4, 1, 1)' in message and '\n' not in message
-
-
-def test_a_url_is_downloaded_once_into_the_cache(tmp_path, monkeypatch):
-    zoo_file = tmp_path / 'zoo.pth'
-    torch.save({'state_dict': tiny_net().state_dict()}, zoo_file)
-    calls = []
-
-    def fake_download(url, dst, progress=True):  # the network stand-in: copies the local file
-        calls.append(url)
-        shutil.copy(zoo_file, dst)
-    monkeypatch.setattr(torch.hub, 'download_url_to_file', fake_download)
-    monkeypatch.setenv('REPRO_CACHE', str(tmp_path / 'cache'))
-    url = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/x/gfl_teacher-1234.pth'
-    path = fetch(url)
-    assert path == tmp_path / 'cache' / 'teachers' / 'gfl_teacher-1234.pth' and path.is_file()
-    assert fetch(url) == path and calls == [url]  # cached
-    load_teacher(tiny_net(), url)
-
-
-def test_a_failed_download_leaves_nothing_behind(tmp_path, monkeypatch):
-    def broken(url, dst, progress=True):
-        Path(dst).write_bytes(b'partial')
-        raise OSError('connection reset')
-    monkeypatch.setattr(torch.hub, 'download_url_to_file', broken)
-    monkeypatch.setenv('REPRO_CACHE', str(tmp_path / 'cache'))
-    target = tmp_path / 'cache' / 'teachers' / 'teacher.pth'  # one hint for a teacher and a zoo evaluation row
-    with pytest.raises(ReproError, match=f'cannot download checkpoint .*connection reset; download it by hand to '
-                                         f'{target}, where every run looks for it first'):
-        fetch('https://example.org/teacher.pth')
-    assert not list((tmp_path / 'cache' / 'teachers').iterdir())
 
 
 def test_coco_profile_teachers_come_from_the_zoo(tmp_path):
@@ -156,3 +124,21 @@ def test_lds_teacher_goes_through_the_key_and_shape_check(tmp_path, monkeypatch)
     with pytest.raises(ReproError, match=r'teacher checkpoint .*r18.pth does not match the teacher config: .*shape '
                                          r'mismatches'):
         train(CONFIG_DIR / 'methods/ld_gfl.py', overrides, 'tiny', work_dir=tmp_path / 'ld', wandb='disabled')
+
+
+def test_a_zoo_teacher_is_held_to_the_zoos_ap(tmp_path, monkeypatch):
+    """coco: a zoo teacher measured far below the AP mmdet's model zoo lists for its weights is refused (a teacher
+    that did not load, or another val split); near it, it passes, and the measured AP is returned."""
+    import repro.train
+    from repro.teacher_check import TOLERANCE, check_teacher, zoo_ap
+    monkeypatch.delenv('REPRO_TRUST_TEACHER', raising=False)
+    compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'coco', data_root=str(tmp_path), check_data=False)
+    weights = compiled.teacher_checkpoint.rsplit('/', 1)[1]
+    assert zoo_ap(weights) == 44.7 and zoo_ap('not_in_the_zoo.pth') is None
+    measured = {'AP': 44.7 - TOLERANCE - 0.1}
+    monkeypatch.setattr(repro.train, 'train', lambda *args, **kwargs: {'metrics': dict(measured)})
+    with pytest.raises(ReproError, match=rf"reaches {measured['AP']} AP with .*{weights}, more than 3 AP under the "
+                                         r"44.7 AP mmdet's model zoo gives them; check the checkpoint"):
+        check_teacher(compiled, 'coco', str(tmp_path), 'disabled')
+    measured['AP'] = 44.1
+    assert check_teacher(compiled, 'coco', str(tmp_path), 'disabled') == 44.1

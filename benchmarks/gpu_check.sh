@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The first GPU machine's checks in one run, about 10 minutes on one H200, with nothing prepared there by hand:
+#   1. the stack: an mmcv 2.1.0 whose compiled ops run, or one built from its sdist with CUDA ops for this GPU; on a
+#      bare machine the packages it lacks come from wheels carried in .whl/ (benchmarks/gpu_wheels.sh fetches them
+#      on a machine with PyPI, for the GPU machine's Python)
+#   2. mmcv's ops on the GPU against the CPU (benchmarks/gpu_ops.py)
+#   3. the real-size overhead benchmark, fp32 and bf16 (benchmarks/overhead.py)
+#   4. 300 real-size CrossKD-GFL training steps on a generated root, stand-in weights (python -m repro.smoke)
+# Results: gpu_check.log, ops.json, overhead.json and smoke.json in $OUT (the device tool's folder) or
+# $GPU_CHECK_OUT (default work_dirs/gpu_check), for the closing note and benchmarks/RESULTS.md.
+#
+# Without CUDA it runs a reduced mode, which CI runs (tests/test_gpu_check.py): the ops on the CPU, the tiny
+# overhead benchmark for 2 steps, and the smoke's CI subset (a plain and a CrossKD config, 2 iterations each).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RESULTS=${OUT:-${GPU_CHECK_OUT:-work_dirs/gpu_check}}
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd)
+LOG="$RESULTS/gpu_check.log"
+PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+log() { echo "[gpu_check $(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
+export PYTHONUNBUFFERED=1 REPRO_WANDB=disabled REPRO_WORK_DIRS="$RESULTS/work_dirs"
+
+mmcv_ops_run() { "$PY" -c 'import torch, mmcv, mmdet; from mmcv.ops import nms
+assert nms(torch.tensor([[0., 0, 9, 9], [1, 1, 9, 9]]), torch.tensor([.9, .8]), .5)[1].tolist() == [0]' 2>/dev/null; }
+
+log "1/4 stack: $("$PY" -c 'import sys, torch; print(sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda)')"
+if ! mmcv_ops_run && [ -d .whl ]; then
+  SITE=/tmp/gpu_check_site
+  log "installing the carried wheels into $SITE"
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --target "$SITE" .whl/*.whl
+  export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+  if ! mmcv_ops_run && ls .whl/mmcv-*.tar.gz >/dev/null 2>&1; then
+    ARCH=$("$PY" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())')
+    log "building mmcv from its sdist with CUDA ops for compute capability $ARCH ($(nproc) jobs)"
+    start=$(date +%s)
+    MMCV_WITH_OPS=1 FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$ARCH" MAX_JOBS=$(nproc) \
+      "$PY" -m pip install -q --no-index --no-deps --no-build-isolation --target "$SITE" .whl/mmcv-*.tar.gz \
+      > "$RESULTS/mmcv_build.log" 2>&1 || { tail -30 "$RESULTS/mmcv_build.log"; log "mmcv build FAILED"; exit 1; }
+    log "mmcv built in $(( $(date +%s) - start )) s"
+  fi
+fi
+mmcv_ops_run || { log "mmcv's compiled ops do not run here (see bootstrap.sh, or carry .whl/ for a bare machine)"; exit 1; }
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+
+if "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+  log "GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo unknown)"
+  OVERHEAD=(--setting real --dtype fp32,bf16 --batch 2 --methods crosskd,pgd,pgd_atss --warmup 3 --steps 10)
+  SMOKE=(crosskd_gfl --iterations 300)
+else
+  log "no CUDA: reduced mode (CPU ops, tiny overhead benchmark, the smoke's CI subset)"
+  OVERHEAD=(--setting tiny --methods crosskd --warmup 1 --steps 2 --no-syncs)
+  SMOKE=(retinanet_r18 crosskd_retinanet_r18)
+fi
+
+log "2/4 mmcv ops"
+"$PY" -m benchmarks.gpu_ops --json "$RESULTS/ops.json" 2>&1 | tee -a "$LOG"
+log "3/4 overhead benchmark: ${OVERHEAD[*]}"
+"$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json" 2>&1 | tee -a "$LOG"
+log "4/4 real-size training: repro.smoke ${SMOKE[*]}"
+"$PY" -m repro.smoke "${SMOKE[@]}" --out "$RESULTS/smoke" --json "$RESULTS/smoke.json" 2>&1 | tee -a "$LOG"
+log "done: $RESULTS"
