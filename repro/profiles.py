@@ -29,8 +29,8 @@ DATASETS = {
 
 
 def cache_root() -> Path:
-    """Where the harness caches what it can make again (synthetic datasets, zoo teachers, plans): $REPRO_CACHE,
-    default ~/.cache/repro."""
+    """Where the harness caches what it can make again (synthetic datasets, plans; checkpoints: repro.weights):
+    $REPRO_CACHE, default ~/.cache/repro."""
     return Path(os.environ.get('REPRO_CACHE') or Path.home() / '.cache' / 'repro')
 
 
