@@ -90,3 +90,30 @@ def test_a_missing_weight_file_is_one_line(refused, coco_root, tmp_path, config,
     line = refused(str(CONFIG_DIR / config), '--profile', 'coco', '--data-root', str(coco_root))
     assert line.startswith(f"error: {what} weights {name} are not in {tmp_path / 'weights'} and $REPRO_OFFLINE "
                            f'forbids downloading them from {url}; download the file into'), line
+
+
+@pytest.mark.slow
+def test_torchrun_runs_a_real_size_distilled_config_on_two_cpu_processes(tmp_path, monkeypatch):
+    """torchrun --nproc_per_node 2 (gloo) of CrossKD R50 -> R18 at 1333x800 with stand-in weights, 1 iteration of 2
+    images a process: one record, with the effective batch of both processes and the LR scaled to it, and one W&B
+    run (offline), not one per process."""
+    import os
+    import subprocess
+
+    from conftest import PYTHON, REPO
+    data = smoke.roots(tmp_path, iterations=1)
+    weights = tmp_path / 'weights'
+    monkeypatch.setenv('REPRO_WEIGHTS', str(weights))
+    config = CONFIG_DIR / 'methods/crosskd_retinanet_r18.py'
+    smoke.make_standins(compile_config(config, 'coco', data_root=str(data[None])), weights)
+    work_dir = tmp_path / 'run'
+    env = {**os.environ, 'REPRO_WORK_DIRS': str(tmp_path / 'store'), 'CUDA_VISIBLE_DEVICES': '', 'WANDB_SILENT': 'true'}
+    done = subprocess.run([PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
+                           '-m', 'repro.train', str(config), '--launcher', 'pytorch', '--profile', 'coco',
+                           '--data-root', str(data[None]), '--work-dir', str(work_dir), '--wandb', 'offline',
+                           'train_cfg.max_epochs=1'], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    record = json.loads((work_dir / 'result.json').read_text())
+    assert record['status'] == 'done' and record['effective_batch'] == 4
+    assert record['lr'] == pytest.approx(0.01 * 4 / 16) and 'AP' in record['metrics']
+    assert len(list(work_dir.rglob('offline-run-*'))) == 1
