@@ -1,5 +1,5 @@
 """Real-size smoke test of the coco profile: every config trains 2 iterations at the papers' input size on a
-generated root, with stand-in (random) weights, then evaluates on the generated val images.
+generated root, with stand-in (random) weights, then evaluates on a generated val image.
 
     python -m repro.smoke                          # every config under configs/ (hours on 2 CPU cores)
     python -m repro.smoke gfl_r50 crosskd_gfl      # some configs, by name
@@ -7,7 +7,7 @@ generated root, with stand-in (random) weights, then evaluates on the generated 
 
 Each config runs as `python -m repro.train CONFIG --profile coco` does for a user: the same code path. What
 differs is what a user could pass too: `--data-root` (a generated COCO-2017-layout root, or a CrowdHuman-layout
-one, with 4 train and 2 val images of 640-1333 px, repro/data/real_size.py), `$REPRO_WEIGHTS` (a folder of
+one, with 4 train images and 1 val image of 640-1333 px, repro/data/real_size.py), `$REPRO_WEIGHTS` (a folder of
 stand-in checkpoints under the real files' names, made from the configs' own modules), `teacher.checkpoint=PATH`
 for teachers without zoo weights, `--trust-teacher` (a random teacher cannot detect), `train_cfg.max_epochs=1`
 and a log line per iteration. Stand-in weights give meaningless AP: the smoke checks that the path runs, and
@@ -60,14 +60,14 @@ def pick(names: list[str]) -> list[Path]:
 
 def roots(out: Path, iterations: int = ITERATIONS) -> dict[str | None, Path]:
     """The generated data roots, by dataset (None: COCO), made once under `out`: 4 train images listed often
-    enough for `iterations` of 2 images, and 2 val images."""
+    enough for `iterations` of 2 images, and 1 val image (an evaluation, and the dynamics pass, at the least cost)."""
     from repro.data.real_size import write_coco_root, write_crowdhuman_root
     made = {}
     for name, write in ((None, write_coco_root), ('crowdhuman', write_crowdhuman_root)):
         root = out / 'data' / f"{name or 'coco'}-{iterations}"
         if not (root / 'COMPLETE').exists():
             shutil.rmtree(root, ignore_errors=True)
-            write(root, train_entries=max(4, 2 * iterations))
+            write(root, num_val=1, train_entries=max(4, 2 * iterations))
             (root / 'COMPLETE').write_text('')
         made[name] = root
     return made

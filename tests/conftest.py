@@ -36,3 +36,9 @@ def folder_digest(folder: Path) -> str:
         h.update(path.relative_to(folder).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests first (a stable sort, the same order in every xdist worker): the real-size ones take minutes, and
+    started last they would run alone at the end while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
