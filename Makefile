@@ -10,6 +10,7 @@ demo: setup
 
 # One pytest worker per core, one torch thread each: the tests' small tensors gain nothing from intra-op threads,
 # and two workers keep both cores busy through the single-threaded parts (config loading, data, evaluation).
-# --durations: the slowest tests close the log, to keep the suite well under CI's 20 minutes.
+# worksteal: an idle worker takes tests from the other's queue; tests/conftest.py orders them so that the slow ones
+# start both halves. --durations: the slowest tests close the log, to keep the suite well under CI's 20 minutes.
 test: setup
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n auto --durations=20
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n auto --dist worksteal --durations=20

@@ -39,6 +39,20 @@ def folder_digest(folder: Path) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first (a stable sort, the same order in every xdist worker): the real-size ones take minutes, and
-    started last they would run alone at the end while the other worker idles."""
-    items.sort(key=lambda item: item.get_closest_marker('slow') is None)
+    """Order the tests for `make test`'s two xdist workers (`--dist worksteal`, which hands each worker one half of
+    this list and lets an idle worker steal from the other's queue): the slow tests at the head of both halves,
+    split by their `@pytest.mark.slow(minutes=...)` estimate (default 0.5), so that the real-size ones run side by
+    side with the rest of the suite instead of one after the other or alone at the end. A stable order, the same in
+    every worker."""
+    def minutes(item):
+        marker = item.get_closest_marker('slow')
+        return None if marker is None else marker.kwargs.get('minutes', 0.5)
+    slow = sorted((i for i in items if minutes(i) is not None), key=minutes, reverse=True)
+    fast = [i for i in items if minutes(i) is None]
+    halves, load = ([], []), [0.0, 0.0]
+    for item in slow:  # longest first, each to the lighter half
+        lighter = load.index(min(load))
+        halves[lighter].append(item)
+        load[lighter] += minutes(item)
+    cut = len(items) // 2 - len(halves[0])
+    items[:] = halves[0] + fast[:cut] + halves[1] + fast[cut:]

@@ -92,7 +92,7 @@ def test_a_missing_weight_file_is_one_line(refused, coco_root, tmp_path, config,
                            f'forbids downloading them from {url}; download the file into'), line
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=5)  # measured in CI on 2 cores (tests/conftest.py orders by it)
 def test_torchrun_runs_a_real_size_distilled_config_on_two_cpu_processes(tmp_path, monkeypatch):
     """torchrun --nproc_per_node 2 (gloo) of CrossKD R50 -> R18 at 1333x800 with stand-in weights, 1 iteration of 2
     images a process: one record, with the effective batch of both processes and the LR scaled to it, and one W&B
