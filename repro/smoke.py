@@ -90,11 +90,11 @@ def _without_init(node):
     return node
 
 
-def _owners(node, path=()):
-    """(path, module config) of every part of a model config that loads a Pretrained checkpoint."""
+def _owners(node):
+    """(checkpoint, module config) of every part of a model config that loads a Pretrained checkpoint."""
     if isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _owners(item, (*path, i))
+        for item in node:
+            yield from _owners(item)
     if not isinstance(node, dict):
         return
     init = node.get('init_cfg')
@@ -102,7 +102,7 @@ def _owners(node, path=()):
         yield init['checkpoint'], node
     for key, value in node.items():
         if key not in ('teacher', 'teacher_config', 'init_cfg'):
-            yield from _owners(value, (*path, key))
+            yield from _owners(value)
 
 
 def make_standins(compiled, folder: Path) -> list[str]:
@@ -166,7 +166,7 @@ def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = s
     with open(work_dir / 'smoke.log', 'w') as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _, code, usage = _wait(proc)
+            code, usage = _wait(proc)
         except KeyboardInterrupt:
             proc.kill()
             raise
@@ -189,7 +189,7 @@ def _wait(proc):
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return pid, proc.returncode, usage
+            return proc.returncode, usage
         if time.time() > deadline:
             proc.kill()
         time.sleep(0.5)
