@@ -134,8 +134,24 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
         raise
     result = {**base, 'status': 'done', 'metrics': metrics,
               'wall_time_s': round(before + time.time() - start, 1), **conditions}
+    if not compiled.cfg.get('evaluate_from'):
+        result['export'] = _export(compiled, config, work_dir)
     write_record(work_dir, result)
     return result
+
+
+def _export(compiled, config, work_dir: Path) -> dict:
+    """The run's plain-mmdet pair in its work dir (repro/export.py), or why there is none: a run that trained is
+    not failed by its export."""
+    from repro.export import EXPORT_DIR, describe, write_pair
+    try:
+        info = write_pair(compiled.cfg, work_dir / WEIGHTS_FILE, work_dir / EXPORT_DIR, Path(config).stem,
+                          compiled.teacher_checkpoint)
+    except ReproError as err:
+        print(f'{Path(config).stem}: no plain-mmdet export: {err}', file=sys.stderr)
+        return {'error': str(err)}
+    print(f'{Path(config).stem}: plain-mmdet pair in {work_dir / EXPORT_DIR} ({describe(info)})')
+    return info
 
 
 def _already_done(work_dir: Path, rows: list[str], name: str) -> dict:
@@ -220,7 +236,9 @@ def _run_pinned(compiled, work_dir: Path, rows, role, wandb) -> tuple[dict[str, 
     try:
         runner.train()
         if int(os.environ.get('RANK', '0')) == 0:
-            save_weights(runner.model, work_dir / WEIGHTS_FILE, compiled.run_key)
+            from repro.export import dataset_meta
+            save_weights(runner.model, work_dir / WEIGHTS_FILE, {'run_key': compiled.run_key,
+                                                                 'dataset_meta': dataset_meta(cfg)})
     finally:
         runner.visualizer.close()  # finishes the W&B run (offline: flushes its files)
     return run_metrics(recorder.metrics), runner.model
@@ -255,8 +273,9 @@ def _evaluate(runner, checkpoint: str, what: str) -> dict[str, float]:
         runner.visualizer.close()
 
 
-def save_weights(model, path: Path, run_key: str) -> None:
-    """The final model weights alone (for a distiller: the plain student's), written atomically."""
+def save_weights(model, path: Path, meta: dict) -> None:
+    """The final model weights alone (for a distiller: the plain student's), written atomically; `meta` holds the
+    run key and the classes (which mmdet's DetInferencer reads)."""
     import io
 
     import torch
@@ -267,7 +286,7 @@ def save_weights(model, path: Path, run_key: str) -> None:
     model = model.module if is_model_wrapper(model) else model
     state = {k: v for k, v in model.state_dict().items() if not k.startswith(KD_ONLY_PREFIX)}
     buffer = io.BytesIO()
-    torch.save({'state_dict': state, 'meta': {'run_key': run_key}}, buffer)
+    torch.save({'state_dict': state, 'meta': meta}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 

@@ -65,6 +65,18 @@ def test_finished_run_is_not_retrained(smoke_run, capsys):
         train(GFL, FAST + ['train_cfg.max_epochs=9'], profile='tiny', work_dir=work_dir)
 
 
+def test_a_plain_run_exports_its_config_and_weights_for_plain_mmdet(smoke_run):
+    """A run with no teacher exports its pair too (repro/export.py; end to end in plain mmdet: tests/test_export.py)."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    _, result = smoke_run
+    export = result['export']
+    assert set(export) == {'config', 'weights', 'student'}  # no teacher to compare with, nothing replaced
+    model = MODELS.build(Config.fromfile(export['config']).model)
+    model.load_state_dict(load_checkpoint_file(export['weights'])['state_dict'], strict=True)
+    assert load_checkpoint_file(export['weights'])['meta']['dataset_meta']['classes'][0] == 'disk'
+
+
 def test_interrupted_run_resumes_from_its_last_checkpoint(tmp_path):
     """A run stopped after epoch 1 (here: trained with a 1-epoch schedule, record removed) picks up at epoch 2."""
     train(GFL, FAST + ['train_cfg.max_epochs=1'], profile='tiny', work_dir=tmp_path)
@@ -96,7 +108,7 @@ def test_evaluating_a_runs_weights_reproduces_its_metrics(smoke_run, tmp_path):
     assert evaluated['metrics'] == result['metrics'] and result['metrics']['AP50'] > 0
     assert evaluated['evaluated_from'] == weights and evaluated['run_key'] != result['run_key']
     assert status(tmp_path / 'eval', evaluated['run_key']) == 'done'  # done without weights.pth of its own
-    assert not list((tmp_path / 'eval').glob('*.pth'))  # nothing was trained
+    assert not list((tmp_path / 'eval').glob('*.pth')) and 'export' not in evaluated  # nothing was trained
 
 
 def test_faster_coco_eval_evaluates_a_runs_weights_to_its_metrics(smoke_run, tmp_path, monkeypatch):

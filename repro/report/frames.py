@@ -100,13 +100,16 @@ def notes_cell(result: RowResult) -> str:
 
 
 def training_notes(result: RowResult) -> list[str]:
-    """'batch 16, LR 0.01' and 'teacher 22.6 AP' over the row's finished runs (each distinct value once; runs
-    recorded before the harness kept them say nothing)."""
+    """'batch 16, LR 0.01', 'teacher 22.6 AP' and 'student 10.2M params, 39 MB; teacher 51.3M params, 196 MB' (the
+    exported student beside its teacher) over the row's finished runs (each distinct value once; runs recorded
+    before the harness kept them say nothing)."""
+    from repro.export import describe
     records = [s.record or {} for s in result.done]
     batches = sorted({(r['effective_batch'], r['lr']) for r in records if r.get('effective_batch')})
     teachers = sorted({r['teacher_ap'] for r in records if r.get('teacher_ap') is not None})
+    sizes = sorted({describe(r['export']) for r in records if (r.get('export') or {}).get('student')})
     notes = [', '.join(f'batch {b}, LR {lr:g}' for b, lr in batches)] if batches else []
-    return notes + ([f"teacher {', '.join(f'{ap:g}' for ap in teachers)} AP"] if teachers else [])
+    return notes + ([f"teacher {', '.join(f'{ap:g}' for ap in teachers)} AP"] if teachers else []) + sizes
 
 
 def seeds_cell(result: RowResult) -> str:

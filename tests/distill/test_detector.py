@@ -223,7 +223,7 @@ def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
     assert torch.isfinite(losses['loss_kd_cls'])
     assert 'kd_adapters.cls.weight' in reached and 'kd_adapters.reg.weight' in reached
     assert model.kd_adapters.cls.weight.shape == (32, 64, 1, 1)
-    save_weights(model, tmp_path / 'weights.pth', 'key')
+    save_weights(model, tmp_path / 'weights.pth', {'run_key': 'key'})
     plain = MODELS.build(cfg.model.student)
     plain.load_state_dict(torch.load(tmp_path / 'weights.pth', weights_only=True)['state_dict'], strict=True)
 

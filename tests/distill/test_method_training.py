@@ -5,11 +5,12 @@ import re
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from conftest import FAST
 from repro.checkpoint import load_checkpoint_file
 from repro.dynamics import read_dynamics
-from repro.mmdet_bridge import MMDET_KD_DETECTOR, WEIGHTS_FILE, compile_config, load_config
+from repro.mmdet_bridge import MMDET_KD_DETECTOR, compile_config, load_config
 from repro.profiles import CONFIG_DIR
 from repro.train import train
 
@@ -46,11 +47,14 @@ def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path
     assert kd and all(torch.isfinite(torch.tensor(v)) for v in kd.values())
     register_all_modules()
     model_cfg = compile_config(CONFIG_DIR / 'methods' / method, 'tiny', run).cfg.model
-    if model_cfg.type == MMDET_KD_DETECTOR:  # mmdet's LD: its student is GFL, whose head LDHead extends
-        model_cfg = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', ONE_EPOCH).cfg.model
-    student_cfg = model_cfg.get('student', model_cfg)
-    plain = MODELS.build(student_cfg)
-    plain.load_state_dict(load_checkpoint_file(tmp_path / WEIGHTS_FILE)['state_dict'], strict=True)
+    # the run's plain-mmdet pair (repro/export.py): no harness keys, and the student's weights load strictly
+    assert 'error' not in result['export'], result['export']
+    exported = Config.fromfile(result['export']['config'])
+    assert not {'teacher', 'distill', 'assist', 'custom_imports'} & set(exported)
+    assert exported.model.type not in ('DistillDetector', 'AssistantHeadDetector', MMDET_KD_DETECTOR)
+    plain = MODELS.build(exported.model)
+    plain.load_state_dict(load_checkpoint_file(result['export']['weights'])['state_dict'], strict=True)
+    assert result['export']['student']['params_m'] == round(sum(p.numel() for p in plain.parameters()) / 1e6, 3)
     if model_cfg.type == 'DistillDetector':  # the training-dynamics hook measured the untrained and trained student
         epochs = read_dynamics(tmp_path)['epochs']
         assert [e['epoch'] for e in epochs] == [0, 1]
