@@ -151,7 +151,8 @@ def _categories(split: Split, data: dict, problems: _Problems) -> list[tuple[int
     return cats if ok else None
 
 
-def _check_split(split: Split, data: dict, cat_ids: set[int], problems: _Problems, summary: Summary) -> None:
+def _check_split(split: Split, data: dict, cat_ids: set[int] | None, problems: _Problems,
+                 summary: Summary) -> None:
     where = f'{split.name} annotations {split.ann_file.name}'
     images_dir = Path(split.images)
     have_dir = images_dir.is_dir()
@@ -186,7 +187,7 @@ def _check_split(split: Split, data: dict, cat_ids: set[int], problems: _Problem
         if image_id not in sizes:
             problems.many(where, 'annotations of an image id the file does not list', f'{label} (image {image_id!r})')
             continue
-        if cat_id not in cat_ids:
+        if cat_ids is not None and cat_id not in cat_ids:
             problems.many(where, 'annotations of an unknown category id', f'{label} (category {cat_id!r})')
         box = ann.get('bbox')
         if not isinstance(box, list) or len(box) != 4 or not all(_is_number(v) for v in box):
@@ -231,7 +232,8 @@ def validate(train: Split, val: Split) -> Summary:
     summary = Summary(classes=tuple(name for _, name in ref or ()))
     for split, data in loaded:
         if data is not None:
-            _check_split(split, data, {c for c, _ in cats.get(split.name) or ()}, problems, summary)
+            known = cats.get(split.name)  # None: its categories are refused already; not each annotation again
+            _check_split(split, data, None if known is None else {c for c, _ in known}, problems, summary)
     lines = problems.collected()
     if lines:
         raise DatasetProblems(lines)
