@@ -20,9 +20,9 @@ from pathlib import Path
 from repro.errors import ReproError
 
 EXPORT_DIR = 'export'
-# top-level keys that only the harness reads: a method's teacher and terms, HEAD's assistant, the dataset layer
-HARNESS_KEYS = ('custom_imports', 'distill', 'teacher', 'assist', 'dataset', 'zoo_checkpoint', 'evaluate_from',
-                'resume_from', 'work_dir', 'model_wrapper_cfg')
+# top-level keys that only the harness reads: a method's teacher and terms, HEAD's assistant, the dataset layers
+HARNESS_KEYS = ('custom_imports', 'distill', 'teacher', 'assist', 'dataset', 'own_dataset', 'zoo_checkpoint',
+                'evaluate_from', 'resume_from', 'work_dir', 'model_wrapper_cfg')
 DISTILLERS = ('DistillDetector', 'AssistantHeadDetector')
 MMDET_LD = 'KnowledgeDistillationSingleStageDetector'
 LD_ONLY = ('teacher_config', 'teacher_ckpt', 'eval_teacher', 'output_feature')

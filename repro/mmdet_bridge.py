@@ -123,8 +123,12 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     if 'distill' in cfg:
         _resolve_variant(cfg, overrides or [], Path(config).name)
     _sync_backbone(cfg.model)  # after the user's overrides: what derives from the backbone's depth follows it
+    own = _own_dataset(data_root, dataset, config)
     if profile == 'tiny':
-        root, label = _apply_tiny(cfg, prof, user_keys, dataset, teacher=Path(config).resolve().parent == TEACHERS)
+        root, label = _apply_tiny(cfg, prof, user_keys, dataset, teacher=Path(config).resolve().parent == TEACHERS,
+                                  own=own)
+    elif own:
+        root, label = _apply_own(cfg, own)
     elif dataset:
         root, label = dataset_root(dataset, data_root), dataset
         if check_data:
@@ -147,12 +151,51 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
         cfg.default_hooks.checkpoint.pop('save_best', None)
     teacher = _attach_teacher(cfg, profile, data_root, check_data) if 'teacher' in cfg else None
     blob = json.dumps(cfg.to_dict(), sort_keys=True, default=str, ensure_ascii=False)  # a path as written
-    blob = blob.replace(str(root), f'<{label}>')
+    for path, name in _machine_paths(root, label, own):  # the longest first: a root may hold the others
+        blob = blob.replace(path, f'<{name}>')
     compiled = Compiled(cfg, hashlib.sha256(blob.encode()).hexdigest()[:12], profile, Path(config), teacher)
     if teacher:  # the checkpoint path is machine-specific, so it is set after hashing (the teacher's key is in)
         ckpt = cfg.teacher.get('checkpoint') or _default_teacher_checkpoint(teacher)
         cfg.model[_teacher_ckpt_key(cfg.model)] = ckpt
     return compiled
+
+
+def _own_dataset(data_root: str | None, dataset: str | None, config) -> dict | None:
+    """The description of a dataset of one's own in the data root (repro.data.own_dataset), or None."""
+    from repro.data.own_dataset import read_description
+    own = read_description(data_root)
+    if own and dataset:
+        raise ReproError(f"{Path(config).name} names its own dataset ('{dataset}', configs/datasets/); a "
+                         'dataset of your own needs a config on COCO-format data, e.g. configs/detectors/gfl_r50.py')
+    return own
+
+
+def _apply_own(cfg, own: dict) -> tuple[Path, str]:
+    """Point the loaders and evaluators at a dataset of one's own (its described files), set its classes and
+    num_classes; mmdet's zoo weights (COCO's classes) are no teacher for it, so teachers train here."""
+    classes = tuple(own['classes'])
+    for loader, evaluator in SPLIT_LOADERS:
+        split = own['train' if loader == 'train_dataloader' else 'val']
+        ds = _leaf_dataset(cfg[loader])
+        ds.data_root = ''
+        ds.ann_file = split['ann_file']
+        ds.data_prefix = dict(img=split['images'].rstrip('/') + '/')
+        ds.metainfo = dict(classes=classes)
+        if evaluator and evaluator in cfg:
+            cfg[evaluator].ann_file = split['ann_file']
+    _set_num_classes(cfg.model, len(classes))
+    cfg.zoo_checkpoint = None
+    cfg.own_dataset = dict(fingerprint=own['fingerprint'], classes=list(classes))  # in the run key, not the paths
+    return Path(own['root']), f"own-{own['fingerprint']}"
+
+
+def _machine_paths(root: Path, label: str, own: dict | None) -> list[tuple[str, str]]:
+    """(path, placeholder) pairs that the run key reads as placeholders, longest path first."""
+    pairs = [(str(root), label)]
+    if own:
+        pairs += [(own[split][part].rstrip('/'), f'{split}-{part}') for split in ('train', 'val')
+                  for part in ('ann_file', 'images')]
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 
 def _check_threads(threads) -> None:
@@ -249,16 +292,21 @@ def _apply_dataset(cfg) -> str | None:
 
 
 def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
-                teacher: bool = False) -> tuple[Path, str]:
+                teacher: bool = False, own: dict | None = None) -> tuple[Path, str]:
+    """own: a dataset of one's own (repro.data.own_dataset) instead of the synthetic one, with the profile's
+    narrow models, small images and schedule all the same."""
     from repro.data.synthetic import SyntheticSpec, ensure_dataset
     stand_ins = prof.get('synthetic_for', {})
     if dataset and dataset not in stand_ins:
         raise ReproError(f"the tiny profile has no synthetic stand-in for dataset '{dataset}': add one to "
                          'synthetic_for in configs/profiles/tiny.py')
-    spec = SyntheticSpec(**{**prof.synthetic, **(stand_ins[dataset] if dataset else {})})
-    root = ensure_dataset(spec)
-    _set_data_root(cfg, root, classes=spec.classes)
-    _set_num_classes(cfg.model, len(spec.classes))
+    if own:
+        root, label = _apply_own(cfg, own)
+    else:
+        spec = SyntheticSpec(**{**prof.synthetic, **(stand_ins[dataset] if dataset else {})})
+        root, label = ensure_dataset(spec), f'synthetic-{spec.key()}'
+        _set_data_root(cfg, root, classes=spec.classes)
+        _set_num_classes(cfg.model, len(spec.classes))
     if not any(k.startswith('param_scheduler') for k in user_keys):
         for sched in cfg.get('param_scheduler', []):
             if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
@@ -269,7 +317,7 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
         _stretch_schedule(cfg, prof.get('teacher_min_epochs'))
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
-    return root, f'synthetic-{spec.key()}'
+    return root, label
 
 
 def _stretch_schedule(cfg, epochs: int | None) -> None:

@@ -39,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--profile', choices=PROFILES,
                         help='default: coco with --data-root or where COCO is found (data/coco), else tiny')
     parser.add_argument('--data-root', help='dataset root for the coco profile')
+    add_launch_args(parser)
+    parser.add_argument('--tolerance', type=float, default=0.3,
+                        help='coco profile: a row is reproduced within this many AP points of the paper (0.3)')
+    return parser
+
+
+def add_launch_args(parser) -> None:
+    """The options of how a table's runs are trained (seeds, reruns, launchers, W&B, the teacher check), shared by
+    repro.run and repro.compare."""
     parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')
     parser.add_argument('--rerun', metavar='ROW|all', action='append', default=[],
                         help='train these rows again from scratch (the old work dir is kept beside, renamed)')
@@ -67,9 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_wandb_flags(parser)
     parser.add_argument('--trust-teacher', action='store_true',
                         help='distil even from teachers whose measured AP looks broken (repro/teacher_check.py)')
-    parser.add_argument('--tolerance', type=float, default=0.3,
-                        help='coco profile: a row is reproduced within this many AP points of the paper (0.3)')
-    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,8 +143,9 @@ def preflight(spec, args) -> None:
 
 def check_data(runs, profile: str, data_root: str | None) -> None:
     """coco profile: the dataset root of every run (COCO's, or CrowdHuman's) is there and complete."""
+    from repro.data.own_dataset import read_description
     from repro.profiles import check_coco_root, check_dataset_root, coco_root, dataset_root
-    if profile != 'coco':
+    if profile != 'coco' or read_description(data_root):  # a dataset of one's own: repro.compare validated it
         return
     for name in sorted({run.dataset or '' for run in runs}):
         if name:

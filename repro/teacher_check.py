@@ -39,7 +39,9 @@ def check_teacher(compiled, profile: str, data_root: str | None, wandb: str | No
                    evaluate_from=compiled.teacher_checkpoint)
     measured = record['metrics'].get('AP', 0.0)
     floor, why = MIN_AP, f'below {MIN_AP} AP, which random or unloaded weights give'
-    zoo = zoo_ap(Path(urlparse(compiled.teacher_checkpoint).path).name) if profile == 'coco' else None
+    own_data = bool(compiled.cfg.get('own_dataset'))  # the zoo's APs are COCO's, not a dataset of one's own
+    zoo = zoo_ap(Path(urlparse(compiled.teacher_checkpoint).path).name) if profile == 'coco' and not own_data \
+        else None
     if zoo is not None:
         floor, why = zoo - TOLERANCE, f"more than {TOLERANCE:g} AP under the {zoo} AP mmdet's model zoo gives them"
     elif own and own['metrics'].get('AP', 0.0) - TOLERANCE > floor:

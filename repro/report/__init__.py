@@ -38,7 +38,7 @@ def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEF
     from repro.report.seed_noise import measured_noise
     results = collect(spec, runs, profile, tolerance)
     metric = judged_metric(spec)
-    noise = measured_noise(profile, 'AP')
+    noise = None if spec.dataset else measured_noise(profile, 'AP')  # measured on the profile's own data
     claims = judge(spec, results, metric, {noise.metric: noise.sigma} if noise else {})
     states = {s.key: s for r in results for s in r.runs}
     drawn, notes = make_figures(spec, runs, profile, out_dir) if figures else ([], [])

@@ -53,6 +53,8 @@ class TableReport:
 
 def table_title(spec) -> str:
     """'CrossKD Table 1: Positions to apply CrossKD', 'Rank Mimicking headline: ...'."""
+    if spec.dataset:  # repro.compare's table: no paper
+        return spec.title
     name = 'headline' if spec.number == 'headline' else f'Table {spec.number}'
     return f'{PAPERS[spec.paper]} {name}: {spec.title}'
 
@@ -149,11 +151,15 @@ def display_frame(report: TableReport, pm: str = '±') -> pd.DataFrame:
         line = {'Group': row.group or ''} if has_groups else {}
         line.update({spec.label_header or 'Row': row.label, 'Role': row.role})
         for metric in spec.metrics:
+            if spec.dataset:  # no paper, so no paper column
+                line[metric] = ours_cell(result, metric, pm)
+                continue
             line[f'{metric} paper'] = _num(row.published.get(metric))
             line[f'{metric} ours'] = ours_cell(result, metric, pm)
         line['n'] = str(len(result.done))
         line['Seeds'] = seeds_cell(result)
-        line['Verdict'] = result.verdict
+        if not spec.dataset:  # no published number to hold a row against: the claims are the verdicts
+            line['Verdict'] = result.verdict
         if report.ordering.rows:
             line['Order'] = order_cell(result, report.ordering, labels)
         line['Notes'] = notes_cell(result)
@@ -203,6 +209,10 @@ def ordering_sentence(report: TableReport, labels: dict[str, str] | None = None)
 
 
 def noise_sentence(report: TableReport) -> str:
+    if report.spec.dataset:
+        return (f'No seed noise is measured on {report.spec.dataset}: a claim is judged on the spread of its paired '
+                f'seeds alone (it holds where the mean paired difference exceeds its margin by more than {Z:g} '
+                'standard errors), so with one seed every claim is inconclusive; --seeds 3 or more give verdicts.')
     if report.noise is not None:
         return report.noise.sentence() + (f' A claim holds where the paired difference exceeds its margin by more '
                                           f'than {Z:g} standard errors.')
@@ -215,7 +225,12 @@ def header_lines(report: TableReport) -> list[str]:
     secondary, the ordering."""
     spec = report.spec
     lines = [spec.description.strip(), f'Spec {report.provenance.spec}.']
-    if report.comparable:
+    if spec.dataset:
+        models = ('narrow CPU-sized models, small images' if report.profile == 'tiny'
+                  else "the papers' models and schedules")
+        lines.append(f'Measured on {spec.dataset} under the {report.profile} profile ({models}); there are no '
+                     'published numbers: the claims say whether each method beats the student baseline.')
+    elif report.comparable:
         lines.append(f'Reproduced under the {report.profile} profile. A row is reproduced when its mean '
                      f'{report.metric} over seeds is within ±{report.tolerance:g} of the published number.')
     else:
@@ -228,8 +243,10 @@ def header_lines(report: TableReport) -> list[str]:
     if report.claims:
         lines.append(noise_sentence(report))
     tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
-    lines.append(f'Rows: {tally}.')
-    lines.append('Secondary: ' + ordering_sentence(report))
+    if not spec.dataset:
+        lines.append(f'Rows: {tally}.')
+    if not spec.dataset:  # the ordering is against published numbers
+        lines.append('Secondary: ' + ordering_sentence(report))
     return lines
 
 

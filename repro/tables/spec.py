@@ -86,6 +86,9 @@ class TableSpec:
     default_overrides: tuple[str, ...] = ()
     default_roles: tuple[str, ...] = ROLES
     claims: tuple[Claim, ...] = ()  # the paper's claims about this table (repro.tables.claims)
+    # a dataset of one's own the table runs on (repro.compare builds such tables: no paper, no published numbers),
+    # named; None for the papers' tables (COCO, or the tiny profile's synthetic stand-in)
+    dataset: str | None = None
 
     def row(self, row_id: str) -> Row:
         for row in self.rows:
