@@ -205,6 +205,7 @@ def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool =
                              check_data=check_data)
     cfg.teacher.run_key = teacher.run_key
     if cfg.model.get('type') == MMDET_KD_DETECTOR:
+        _check_ld_pair(cfg.model, teacher.cfg.model)
         cfg.model.teacher_config = dict(model=teacher.cfg.model.to_dict())
         return teacher
     if 'assist' in cfg:  # HEAD: an assistant head instead of KD terms (repro/distill/assistant.py)
@@ -219,6 +220,24 @@ def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool =
     imports = [*cfg.get('custom_imports', {}).get('imports', []), 'repro.distill']  # keep the dataset's metric
     cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     return teacher
+
+
+LD_HEADS = ('GFLHead', 'LDHead')  # heads whose box branch is GFL's distribution over {0..reg_max} per edge
+
+
+def _check_ld_pair(student, teacher) -> None:
+    """mmdet's LD distils GFL's edge distributions: its LDHead extends GFLHead, and the teacher's head must predict
+    the same distributions. Any other student (RTMDet, FCOS, ... regress one distance per edge) is refused in one
+    line here, before mmdet would fail on the head's arguments."""
+    head = student.get('bbox_head') or {}
+    if 'loss_dfl' not in head or 'reg_max' not in head:  # what a GFL head config has and the others lack
+        raise ReproError('LD (mmdet\'s LDHead) distils GFL\'s edge distributions and needs a GFL student; this '
+                         'student\'s head regresses one value per edge: use a GFL student or a method written as '
+                         'repro terms (CrossKD, PGD, PKD, FGD, DeFeat)')
+    t_head = (teacher.get('bbox_head') or {}).get('type')
+    if t_head not in LD_HEADS:
+        raise ReproError(f'LD (mmdet\'s LDHead) needs a teacher that predicts GFL\'s edge distributions; the teacher '
+                         f'has a {t_head}: use a GFL teacher')
 
 
 def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
