@@ -108,11 +108,14 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     dataset = _apply_dataset(cfg)
     prof = load_config(profile_file(profile))
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
+    relative = prof.get('relative_widths', {}).get(cfg.model.get('backbone', {}).get('type'))
     for part, narrow in prof.get('parts', {}).items():
-        if cfg.model.get(part):
+        if cfg.model.get(part) and not (relative and part in RELATIVE_PARTS):
             cfg.merge_from_dict({f'model.{part}': narrow.to_dict()})
     if 'backbones' in prof:
         _narrow_backbone(cfg.model.backbone, prof.backbones, profile)
+    if relative:
+        _scale_widths(cfg.model, relative)
     head = cfg.model.get('bbox_head') or {}
     if head.get('type') in prof.get('heads', {}):
         head.update(prof.heads[head.type].to_dict())
@@ -245,6 +248,7 @@ def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool =
                              check_data=check_data)
     cfg.teacher.run_key = teacher.run_key
     if cfg.model.get('type') == MMDET_KD_DETECTOR:
+        _check_ld_pair(cfg.model, teacher.cfg.model)
         cfg.model.teacher_config = dict(model=teacher.cfg.model.to_dict())
         return teacher
     if 'assist' in cfg:  # HEAD: an assistant head instead of KD terms (repro/distill/assistant.py)
@@ -259,6 +263,24 @@ def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool =
     imports = [*cfg.get('custom_imports', {}).get('imports', []), 'repro.distill']  # keep the dataset's metric
     cfg.custom_imports = dict(imports=imports, allow_failed_imports=False)
     return teacher
+
+
+LD_HEADS = ('GFLHead', 'LDHead')  # heads whose box branch is GFL's distribution over {0..reg_max} per edge
+
+
+def _check_ld_pair(student, teacher) -> None:
+    """mmdet's LD distils GFL's edge distributions: its LDHead extends GFLHead, and the teacher's head must predict
+    the same distributions. Any other student (RTMDet, FCOS, ... regress one distance per edge) is refused in one
+    line here, before mmdet would fail on the head's arguments."""
+    head = student.get('bbox_head') or {}
+    if 'loss_dfl' not in head or 'reg_max' not in head:  # what a GFL head config has and the others lack
+        raise ReproError('LD (mmdet\'s LDHead) distils GFL\'s edge distributions and needs a GFL student; this '
+                         'student\'s head regresses one value per edge: use a GFL student or a method written as '
+                         'repro terms (CrossKD, PGD, PKD, FGD, DeFeat)')
+    t_head = (teacher.get('bbox_head') or {}).get('type')
+    if t_head not in LD_HEADS:
+        raise ReproError(f'LD (mmdet\'s LDHead) needs a teacher that predicts GFL\'s edge distributions; the teacher '
+                         f'has a {t_head}: use a GFL teacher')
 
 
 def _default_teacher_checkpoint(teacher: 'Compiled') -> str:
@@ -313,10 +335,16 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
                 sched.end = prof.warmup_iters
     if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
         cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too
+    if not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
+        _shrink_schedule(cfg, prof.get('long_schedule'))
     if teacher and not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
         _stretch_schedule(cfg, prof.get('teacher_min_epochs'))
+    for hook in cfg.get('custom_hooks', []):  # RTMDet's and YOLOX's second-stage pipelines: the tiny one
+        if hook.get('type') == 'PipelineSwitchHook':
+            hook.switch_pipeline = copy.deepcopy(_leaf_dataset(cfg.train_dataloader).pipeline)
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
+        cfg.train_cfg.pop('dynamic_intervals', None)  # RTMDet's: every epoch of its second stage
     return root, label
 
 
@@ -374,6 +402,51 @@ def _set_num_classes(node, n: int) -> None:
             _set_num_classes(item, n)
 
 
+RELATIVE_PARTS = ('neck', 'bbox_head')  # the parts a profile's relative_widths scales instead of setting them
+
+
+def _scale_widths(model, factor: float) -> None:
+    """The backbone's widen_factor, the neck's out_channels and the head's in/feat_channels times `factor` (a
+    profile's relative_widths), and SyncBN made BN in the three (a tiny run has one process)."""
+    model.backbone.widen_factor = model.backbone.get('widen_factor', 1.0) * factor
+    neck, head = model.get('neck'), model.get('bbox_head')
+    if neck and 'out_channels' in neck:
+        neck.out_channels = max(8, round(neck.out_channels * factor))
+    if head:
+        for key in ('in_channels', 'feat_channels'):
+            if key in head:
+                head[key] = max(8, round(head[key] * factor))
+    for part in (model.backbone, neck, head):
+        if part and (part.get('norm_cfg') or {}).get('type') == 'SyncBN':
+            part.norm_cfg = dict(part.norm_cfg, type='BN')
+
+
+def _shrink_schedule(cfg, long: dict | None) -> None:
+    """A schedule of more than long['over'] epochs (YOLO-style, RTMDet's 300) shortened to long['epochs'], with its
+    epoch-based LR steps, PipelineSwitchHook's switch epoch and the dynamic validation intervals scaled alike."""
+    old = cfg.train_cfg.get('max_epochs')
+    if not long or cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != 'EpochBasedTrainLoop' or not old \
+            or old <= long['over']:
+        return
+    new = long['epochs']
+
+    def scaled(epoch):
+        return max(1, round(epoch * new / old))
+    cfg.train_cfg.max_epochs = new
+    for sched in cfg.get('param_scheduler', []):
+        if sched.get('by_epoch', True):
+            for key in ('begin', 'end', 'T_max'):
+                if key in sched:
+                    sched[key] = scaled(sched[key]) if sched[key] else 0
+            if 'milestones' in sched:
+                sched.milestones = [scaled(m) for m in sched.milestones]
+    for hook in cfg.get('custom_hooks', []):
+        if 'switch_epoch' in hook:
+            hook.switch_epoch = scaled(hook.switch_epoch)
+    if cfg.train_cfg.get('dynamic_intervals'):
+        cfg.train_cfg.dynamic_intervals = [(scaled(e), i) for e, i in cfg.train_cfg.dynamic_intervals]
+
+
 def _narrow_backbone(backbone, narrow, profile: str) -> None:
     kind = backbone.get('type')
     if kind not in narrow:
@@ -390,6 +463,11 @@ def _backbone_widths(backbone) -> list[int] | None:
         return [backbone.get('base_channels', 64) * expansion * 2 ** i for i in out or (0, 1, 2, 3)]
     if kind == 'SwinTransformer':
         return [backbone.get('embed_dims', 96) * 2 ** i for i in out or (0, 1, 2, 3)]
+    if kind == 'CSPNeXt':
+        from mmdet.models.backbones.cspnext import CSPNeXt
+        stages = CSPNeXt.arch_settings[backbone.get('arch', 'P5')]
+        widen = backbone.get('widen_factor', 1.0)
+        return [int(stages[i - 1][1] * widen) for i in out or (2, 3, 4)]
     if kind == 'MobileNetV2':
         from mmdet.models.backbones.mobilenet_v2 import MobileNetV2
         from mmdet.models.utils import make_divisible

@@ -18,7 +18,15 @@ backbones = dict(
                 init_cfg=None),
     SwinTransformer=dict(embed_dims=24, drop_path_rate=0.1, convert_weights=False, init_cfg=None),
     MobileNetV2=dict(widen_factor=0.5, frozen_stages=-1, norm_eval=False, init_cfg=None),
+    CSPNeXt=dict(norm_cfg=dict(type='BN'), init_cfg=None),
 )
+# Backbone types whose detectors come in sizes (RTMDet-S/L): instead of `parts`' fixed 64 channels, the backbone's
+# widen_factor, the neck's out_channels and the head's in/feat_channels are the config's times this factor, so a
+# pair keeps its width ratio (tiny RTMDet-L: 64 channels, RTMDet-S: 32). Their SyncBN becomes BN (one process).
+relative_widths = dict(CSPNeXt=0.25)
+# Configs with a YOLO-style schedule (more than `over` epochs: RTMDet's 300) train `epochs` epochs here, their
+# epoch-based LR steps, pipeline switch and dynamic validation intervals shrunk with them.
+long_schedule = dict(over=100, epochs=24)
 # Per head type, merged over the config's bbox_head like `backbones`: what the small images cannot run. mmcv's
 # deformable conv (DDOD's first tower layer) rejects maps under 3x3, and a 192 px image's P7 is 2x2.
 heads = dict(DDODHead=dict(use_dcn=False))

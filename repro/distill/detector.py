@@ -55,28 +55,79 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         self.student_adapter = adapter_for(self.bbox_head)
         self.teacher_adapter = adapter_for(guest.bbox_head)
         self.spec = parse_distill(distill, self.student_adapter.num_layers)
+        self.num_levels = self._shared_levels(guest.bbox_head)
         widths = [self._width(head) for head in (self.bbox_head, guest.bbox_head)]
         # a feature loss with an adaptation layer (FitNets, FGFI, ...) gets the two widths unless the config sets them
         self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss, **self._channels(t, guest)) for t in self.spec.active})
         if self.spec.adapt:  # KD-only parameters: in resume checkpoints, left out of the plain student's weights
-            self.kd_adapters = nn.ModuleDict({b: nn.Conv2d(*widths, kernel_size=1) for b in BRANCHES})
-        elif widths[0] != widths[1] and (self.spec.needs('cross') or self.spec.needs('reverse')):
-            raise ReproError(f'student and teacher head widths differ at layer {self.spec.layer} ({widths[0]} vs '
-                             f'{widths[1]} channels) and no adapter is configured: set distill.adapt=True')
+            adapters = {b: nn.Conv2d(*widths, kernel_size=1) for b in BRANCHES}
+            if any(t.feature == 'neck' for t in self.spec.active):  # the FPN maps' own adapter
+                adapters['neck'] = nn.Conv2d(*self._neck_widths(guest), kernel_size=1)
+            self.kd_adapters = nn.ModuleDict(adapters)
+        else:
+            if widths[0] != widths[1] and (self.spec.needs('cross') or self.spec.needs('reverse')):
+                raise ReproError(f'student and teacher head widths differ at layer {self.spec.layer} ({widths[0]} vs '
+                                 f'{widths[1]} channels) and no adapter is configured: set distill.adapt=True')
+            self._check_feature_widths(guest)
 
     def _width(self, head) -> int:
         return head.in_channels if self.spec.layer == 0 else head.feat_channels
 
+    def _neck_widths(self, guest) -> list[int]:
+        return [h.in_channels for h in (self.bbox_head, guest.bbox_head)]
+
     def _channels(self, term: Term, guest) -> dict:
-        """student_channels / teacher_channels of a feature term's maps (neck or tower widths)."""
+        """student_channels / teacher_channels of a feature term's maps (neck or tower widths). With distill.adapt
+        the student's maps reach the loss through kd_adapters, at the teacher's width."""
         if term.feature not in ('neck', 'cls', 'reg'):
             return {}
         heads = (self.bbox_head, guest.bbox_head)
+        levels = {}
         if term.feature == 'neck':
-            widths = [h.in_channels for h in heads]
+            widths = self._neck_widths(guest)
+            levels = self._levels_default(term)
         else:
             widths = [self._width(h) for h in heads]
-        return {'student_channels': widths[0], 'teacher_channels': widths[1]}
+        if self.spec.adapt:
+            widths = [widths[1], widths[1]]
+        return {'student_channels': widths[0], 'teacher_channels': widths[1], **levels}
+
+    def _levels_default(self, term: Term) -> dict:
+        """num_levels for a neck loss built with one layer per FPN level by default (FGD's 5): the levels the two
+        detectors share (RTMDet's 3). Losses whose default shares one layer (num_levels=0) keep theirs."""
+        import inspect
+
+        from repro.distill.losses import LOSSES
+        loss = LOSSES.get(term.loss.get('type'))
+        param = inspect.signature(loss).parameters.get('num_levels') if loss else None
+        return {'num_levels': self.num_levels} if param is not None and param.default else {}
+
+    def _check_feature_widths(self, guest) -> None:
+        """Without distill.adapt, a feature term whose maps differ in width needs a loss that maps them itself (one
+        that takes student_channels: FitNets, DeFeat, FGD, ...); otherwise it is refused in one line."""
+        import inspect
+
+        from repro.distill.losses import LOSSES
+        for term in self.spec.active:
+            channels = self._channels(term, guest)
+            if 'student_channels' not in channels or channels['student_channels'] == channels['teacher_channels']:
+                continue
+            loss = LOSSES[term.loss['type']]
+            if 'student_channels' not in inspect.signature(loss).parameters:
+                raise ReproError(f"distill.terms.{term.name}: student and teacher {term.feature} maps differ in width "
+                                 f"({channels['student_channels']} vs {channels['teacher_channels']} channels) and "
+                                 f"{term.loss['type']} has no adaptation layer: set distill.adapt=True")
+
+    def _shared_levels(self, teacher_head) -> int:
+        """The FPN levels the two detectors share: all of the student's, which must be the teacher's first ones
+        (same strides). A teacher with more levels (GFL's P3-P7 for RTMDet's P3-P5) is cut to the student's."""
+        def strides(head):
+            return [tuple(s) if isinstance(s, (tuple, list)) else (s, s) for s in head.prior_generator.strides]
+        student, teacher = strides(self.bbox_head), strides(teacher_head)
+        if teacher[:len(student)] != student:
+            raise ReproError(f'the student\'s FPN strides {[s[0] for s in student]} are not the first of the teacher\'s '
+                             f'{[s[0] for s in teacher]}: distillation needs the student\'s levels in the teacher')
+        return len(student)
 
     # --- training -------------------------------------------------------------------------------------------
     def loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:
@@ -93,7 +144,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         if not spec.active:
             return losses
         with torch.no_grad():
-            t_feats = self.teacher.extract_feat(self.teacher_inputs(batch_inputs))
+            t_feats = self.teacher.extract_feat(self.teacher_inputs(batch_inputs))[:self.num_levels]
             t_out = self.teacher_adapter.forward(t_feats, spec.layer)
         preds = {'student': s_out.preds, 'teacher': t_out.preds}
         if spec.needs('cross'):
@@ -184,5 +235,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
                 layer = self.spec.layer
                 student = [self.student_adapter.activate(layer, f) for f in student]
                 teacher = [self.teacher_adapter.activate(layer, f) for f in teacher]
+        if self.spec.adapt and term.feature in self.kd_adapters:  # to the teacher's width, after any activation
+            student = [self.kd_adapters[term.feature](f) for f in student]
         extra = run_guide(term.guide, ctx) if term.guide else {}
         return self.kd_losses[term.name](student, teacher, **extra)

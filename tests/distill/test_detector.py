@@ -228,7 +228,8 @@ def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
     plain.load_state_dict(torch.load(tmp_path / 'weights.pth', weights_only=True)['state_dict'], strict=True)
 
 
-@pytest.mark.parametrize('method', ['crosskd_gfl.py', 'crosskd_fcos.py', 'crosskd_retinanet.py', 'crosskd_atss.py'])
+@pytest.mark.parametrize('method', ['crosskd_gfl.py', 'crosskd_fcos.py', 'crosskd_retinanet.py', 'crosskd_atss.py',
+                                    'crosskd_rtmdet.py'])  # RTMDet: assignment from predictions
 def test_the_kd_terms_reuse_the_detection_losss_target_assignment(method, monkeypatch):
     """One target assignment per step: the KD terms' region weights (HeadAdapter.targets) come from the assignment
     the detection loss made, and they equal a fresh assignment's."""

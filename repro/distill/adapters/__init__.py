@@ -30,6 +30,6 @@ def adapter_for(head) -> HeadAdapter:
 
 
 # imported for their @register side effect; after `register` exists, since they import it from here
-from repro.distill.adapters import atss, autoassign, ddod, fcos, gfl, retina  # noqa: E402,F401
+from repro.distill.adapters import atss, autoassign, ddod, fcos, gfl, retina, rtmdet  # noqa: E402,F401
 
 __all__ = ['ADAPTERS', 'HeadAdapter', 'HeadOutputs', 'Targets', 'adapter_for', 'register']

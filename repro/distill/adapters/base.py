@@ -1,7 +1,9 @@
 """What a head adapter exposes of a dense head, so that a KD loss is written once for every detector.
 
 A dense head has two towers, `cls` and `reg`, of `stacked_convs` ConvModules each, then predictor convs
-(and a `Scale` per level where the head has one). Layer index `i` names the input of tower layer `i`:
+(and a `Scale` per level where the head has one). Most heads share one tower across FPN levels; a head with a tower
+per level (RTMDet's SepBN head: convs shared, norms per level) answers `tower(branch, level)` with that level's.
+Layer index `i` names the input of tower layer `i`:
 
 - `i = 0` is the FPN feature itself;
 - `0 < i <= stacked_convs` is the output of tower layer `i - 1` *before its activation* (conv + norm only),
@@ -68,8 +70,8 @@ def _containers_copied(value):
 
 
 def _call_key(value):
-    """A hashable key of get_targets' arguments: tensors by shape (priors and valid flags are remade identically),
-    containers and image metas by content, anything else (GT InstanceData) by identity."""
+    """A hashable key of get_targets' arguments: tensors by shape and dtype (their values are compared apart, see
+    `_same_tensors`), containers and image metas by content, anything else (GT InstanceData) by identity."""
     if isinstance(value, torch.Tensor):
         return ('tensor', tuple(value.shape), str(value.dtype))
     if isinstance(value, (list, tuple)):
@@ -83,6 +85,22 @@ def _call_key(value):
     return ('object', id(value))
 
 
+def _tensors(value) -> list[Tensor]:
+    """The tensors in nested lists, tuples and dicts, in a fixed order."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for _, v in sorted(value.items(), key=lambda kv: str(kv[0])) for t in _tensors(v)]
+    return []
+
+
+def _same_tensors(first: list[Tensor], second: list[Tensor]) -> bool:
+    """Whether two calls' tensors hold the same values (priors are remade equal; predictions may differ)."""
+    return all(a is b or torch.equal(a, b) for a, b in zip(first, second))
+
+
 class HeadAdapter:
     """Base class; subclasses set `predictors` and implement `predict`, `decode` and `targets`."""
 
@@ -94,13 +112,15 @@ class HeadAdapter:
 
     @property
     def num_layers(self) -> int:
-        return len(self.head.cls_convs)
+        return len(self.tower('cls'))
 
-    def tower(self, branch: str):
+    def tower(self, branch: str, level: int = 0):
+        """The `branch` tower's ConvModules that run on FPN level `level` (the same for every level here)."""
         return {'cls': self.head.cls_convs, 'reg': self.head.reg_convs}[branch]
 
     def activate(self, layer: int, x: Tensor) -> Tensor:
-        """The activation that follows tower layer `layer - 1` (identity for layer 0)."""
+        """The activation that follows tower layer `layer - 1` (identity for layer 0; activations hold no parameters,
+        so level 0's tower stands for every level's)."""
         if layer == 0:
             return x
         return self._activate(self.tower('cls')[layer - 1], x)
@@ -112,10 +132,11 @@ class HeadAdapter:
             return x
         return conv.activate(x.clone() if getattr(conv.activate, 'inplace', False) else x)
 
-    def run_from(self, branch: str, x: Tensor, layer: int) -> Tensor:
-        """Activation, then tower layers `layer..end`, on a layer-`layer` feature; returns the tower output."""
+    def run_from(self, branch: str, x: Tensor, layer: int, level: int = 0) -> Tensor:
+        """Activation, then tower layers `layer..end` (those of FPN level `level`), on a layer-`layer` feature;
+        returns the tower output."""
         x = self.activate(layer, x)
-        for conv in self.tower(branch)[layer:]:
+        for conv in self.tower(branch, level)[layer:]:
             x = conv(x)
         return x
 
@@ -129,7 +150,7 @@ class HeadAdapter:
                 y = x
                 if layer == 0:
                     kept[branch].append(y)
-                for i, conv in enumerate(self.tower(branch)):
+                for i, conv in enumerate(self.tower(branch, level)):
                     y = conv(y, activate=False)
                     if i + 1 == layer:
                         kept[branch].append(y)
@@ -145,8 +166,8 @@ class HeadAdapter:
         """This head's layers `layer..end` and predictors on another head's layer-`layer` features."""
         preds: dict[str, list[Tensor]] = {}
         for level in range(len(feats['cls'])):
-            cls = self.run_from('cls', feats['cls'][level], layer)
-            reg = self.run_from('reg', feats['reg'][level], layer)
+            cls = self.run_from('cls', feats['cls'][level], layer, level)
+            reg = self.run_from('reg', feats['reg'][level], layer, level)
             for name, value in self.predict(cls, reg, level).items():
                 preds.setdefault(name, []).append(value)
         return preds
@@ -170,19 +191,25 @@ class HeadAdapter:
         the first one: the detection loss assigns targets, and the KD terms' `targets()` reuse that assignment (and
         its anchors and valid flags) instead of making them again.
 
-        Every head served here assigns from priors and GT boxes alone (no predictions), and makes its priors the same
-        way each time, so two calls on one batch match when their GT instances are the same objects and their prior
-        tensors have the same shapes. Each caller gets its own lists of the answer's tensors, which are shared
-        read-only."""
+        Two calls match when their GT instances are the same objects, their other arguments are equal, and every
+        tensor argument holds the same values: priors and valid flags are remade equal each time, and heads that
+        assign from their predictions (RTMDet's dynamic soft-label assigner) get the same answer only for the same
+        predictions; a call with other predictions is assigned afresh. Each caller gets its own lists of the
+        answer's tensors, which are shared read-only."""
         head = self.head
-        answers = {}
+        answers: dict = {}  # (name, key) -> [(the call's tensors, detached, as they were before the call, answer)]
 
         def remembered(name, original):
             def method(*args, **kwargs):
                 key = (name, _call_key((args, sorted(kwargs.items()))))
-                if key not in answers:
-                    answers[key] = original(*args, **kwargs)
-                return _containers_copied(answers[key])  # GFLHead.get_targets rewrites its anchor lists in place
+                tensors = _tensors((args, kwargs))
+                for seen, answer in answers.get(key, []):
+                    if _same_tensors(seen, tensors):
+                        return _containers_copied(answer)  # GFLHead.get_targets rewrites its anchor lists in place
+                seen = [t.detach() for t in tensors]  # before the call: get_targets replaces list items in place
+                answer = original(*args, **kwargs)
+                answers.setdefault(key, []).append((seen, answer))
+                return _containers_copied(answer)
             return method
         shared = [name for name in SHARED_METHODS if hasattr(head, name)]
         for name in shared:  # instance attributes over the class's methods, for this block only
@@ -196,12 +223,14 @@ class HeadAdapter:
     # --- shared helpers ---------------------------------------------------------------------------------
     def priors(self, maps: list[Tensor]) -> Tensor:
         """Priors of every location, flattened over levels: (L, 4) anchors, or (L, 4) points (x, y, stride, stride)."""
-        sizes = [m.shape[-2:] for m in maps]
         generator = self.head.prior_generator
-        # only point generators take `with_stride`; AnchorGenerator.grid_priors has no such argument
-        extra = {'with_stride': True} if 'with_stride' in inspect.signature(generator.grid_priors).parameters else {}
-        priors = generator.grid_priors(sizes, dtype=maps[0].dtype, device=maps[0].device, **extra)
-        return torch.cat(priors)
+        # only point generators take `with_stride`; AnchorGenerator's priors have no such argument
+        method = generator.single_level_grid_priors
+        extra = {'with_stride': True} if 'with_stride' in inspect.signature(method).parameters else {}
+        # level by level, as grid_priors does, so that maps of the first levels only (a teacher cut to its student's
+        # levels) get theirs too
+        return torch.cat([method(m.shape[-2:], level, dtype=maps[0].dtype, device=maps[0].device, **extra)
+                          for level, m in enumerate(maps)])
 
     @staticmethod
     def flatten(maps: list[Tensor], channels: int) -> Tensor:
