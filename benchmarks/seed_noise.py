@@ -5,8 +5,9 @@ For each named config (a row: its runs with no overrides, over every seed the st
 each seed, the mean and the sample standard deviation, and the pooled standard deviation over the rows (each row's
 variance weighted by its degrees of freedom). With --write it records them in benchmarks/seed_noise/<profile>.json,
 which claim verdicts read (repro.report.seed_noise), and copies the records used into
-benchmarks/seed_noise/runs/. The profile file's hash is taken at the runs' commits, so a later change to the profile
-marks the measurement stale.
+benchmarks/seed_noise/runs/. Only runs whose key is the one today's code and profile give are used, and the profile
+file's hash is recorded with them, so a later change to the profile file marks the measurement stale until it is
+measured again.
 """
 from __future__ import annotations
 
@@ -15,31 +16,27 @@ import json
 import math
 import shutil
 import statistics
-import subprocess
 from pathlib import Path
 
 from repro.report.seed_noise import NOISE_DIR, profile_sha
-from repro.profiles import REPO_ROOT
+from repro.profiles import REPO_ROOT, profile_file
 
 
 def finished_runs(store: Path, profile: str, config: str) -> list[dict]:
-    """The done records under store/profile of `config` run without overrides under today's profile file (runs of
-    an earlier profile are other runs), one per seed (the first found)."""
-    by_seed, today = {}, profile_sha((REPO_ROOT / 'configs' / 'profiles' / f'{profile}.py').read_bytes())
+    """The done records under store/profile of `config` run without overrides, one per seed: the run whose key is
+    the key today's code and profile give that seed (a run of an earlier profile or config is another run)."""
+    from repro.mmdet_bridge import compile_config
+    by_seed: dict[int, list[dict]] = {}
     for path in sorted((store / profile).glob(f'{Path(config).stem}-*/result.json')):
         record = json.loads(path.read_text())
-        if (record.get('status') == 'done' and not record.get('overrides') and record.get('metrics')
-                and profile_at(record['git_commit'], profile) == today):
+        if record.get('status') == 'done' and not record.get('overrides') and record.get('metrics'):
             record['_path'] = path
-            by_seed.setdefault(record['seed'], record)
-    return [by_seed[s] for s in sorted(by_seed)]
-
-
-def profile_at(commit: str, profile: str) -> str | None:
-    """The hash of the profile file at a record's commit (`<sha>-dirty`: the commit's own), None if unknown here."""
-    shown = subprocess.run(['git', 'show', f"{commit.removesuffix('-dirty')}:configs/profiles/{profile}.py"],
-                           cwd=REPO_ROOT, capture_output=True)
-    return profile_sha(shown.stdout) if shown.returncode == 0 else None
+            by_seed.setdefault(record['seed'], []).append(record)
+    runs = []
+    for seed in sorted(by_seed):
+        key = compile_config(REPO_ROOT / config, profile, seed=seed).run_key
+        runs += [r for r in by_seed[seed] if r['run_key'] == key][:1]
+    return runs
 
 
 def main(argv=None) -> None:
@@ -67,13 +64,11 @@ def main(argv=None) -> None:
     print(f'pooled std {sigma:.3f} {args.metric} over {len(rows)} rows ({dof} degrees of freedom)')
     if not args.write:
         return
-    shas = {c: profile_at(c, args.profile) for c in sorted(commits)}
-    if len(set(shas.values())) != 1:
-        raise SystemExit(f'the runs come from commits with different profile files ({shas}); measure one')
     out = NOISE_DIR / f'{args.profile}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(profile=args.profile, metric=args.metric, sigma=round(sigma, 3), dof=dof,
-                                   rows=rows, commits=sorted(commits), profile_sha=shas.popitem()[1],
+                                   rows=rows, commits=sorted(commits),
+                                   profile_sha=profile_sha(profile_file(args.profile).read_bytes()),
                                    made_by='python benchmarks/seed_noise.py --write ' +
                                            ' '.join(['--configs', *args.configs])), indent=1) + '\n')
     runs_dir = NOISE_DIR / 'runs'

@@ -95,9 +95,13 @@ def plain_config(cfg) -> tuple[dict, list[str]]:
     plain['env_cfg'] = {k: v for k, v in plain.get('env_cfg', {}).items() if k != 'torch_threads'}
     if isinstance(plain.get('visualizer'), dict):
         plain['visualizer'] = {k: v for k, v in plain['visualizer'].items() if k != 'name'}  # the run's own name
+    # mmdet's test loop evaluates the split the run's AP was measured on (the harness validates, it never tests)
     plain.update(load_from=None, resume=False, launcher='none')
+    plain.update({f'test_{part}': plain[f'val_{part}'] for part in ('dataloader', 'evaluator')
+                  if f'val_{part}' in plain})
     plain.setdefault('default_scope', 'mmdet')
-    return _plain(plain, 'cfg', _harness_types(), notes), notes
+    plain = _plain(plain, 'cfg', _harness_types(), notes)
+    return plain, list(dict.fromkeys(notes))  # val and test evaluators: one note
 
 
 def dataset_meta(cfg) -> dict:

@@ -108,6 +108,8 @@ def compile_config(config: str | Path, profile: str, overrides: list[str] | None
     dataset = _apply_dataset(cfg)
     prof = load_config(profile_file(profile))
     _merge_profile(cfg, prof.get('overrides', {}).to_dict())
+    if prof.get('base_gpus'):  # the batch the config's LR is for: its GPUs x its own images per GPU, not the user's
+        cfg.auto_scale_lr.base_batch_size = prof.base_gpus * cfg.train_dataloader.batch_size
     relative = prof.get('relative_widths', {}).get(cfg.model.get('backbone', {}).get('type'))
     for part, narrow in prof.get('parts', {}).items():
         if cfg.model.get(part) and not (relative and part in RELATIVE_PARTS):

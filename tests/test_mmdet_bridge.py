@@ -173,3 +173,16 @@ def test_coco_scales_the_lr_to_the_batch_a_run_has(monkeypatch, capsys):
     assert effective_batch(coco) == {'effective_batch': 16, 'lr': 0.01} and not capsys.readouterr().out
     tiny = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny').cfg
     assert not tiny.auto_scale_lr.enable and effective_batch(tiny) == {'effective_batch': 64, 'lr': 0.01}
+
+
+def test_the_base_batch_is_the_configs_own_8_gpus_not_the_users_batch(monkeypatch):
+    """RTMDet's LR (0.004) is for 8 GPUs x 32 images; a user's batch-size override changes the batch a run has, not
+    the batch the config's LR is for."""
+    from repro.train import effective_batch
+    rtmdet = compile_config(CONFIG_DIR / 'detectors/rtmdet_s.py', 'coco', check_data=False).cfg
+    assert rtmdet.auto_scale_lr.base_batch_size == 256
+    monkeypatch.setenv('WORLD_SIZE', '1')
+    assert effective_batch(rtmdet)['lr'] == pytest.approx(0.004 * 32 / 256)
+    gfl = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'coco', ['train_dataloader.batch_size=4'],
+                         check_data=False).cfg
+    assert gfl.auto_scale_lr.base_batch_size == 16 and effective_batch(gfl)['lr'] == pytest.approx(0.01 * 4 / 16)

@@ -6,9 +6,11 @@ overrides = dict(
     # Each epoch's checkpoint of a real-size model is about 260 MB (3 GB a 1x run): keep the last one, from which a
     # run resumes, and the best by the first val metric (COCO's bbox_mAP, CrowdHuman's AP).
     default_hooks=dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auto')),
-    # The configs' LR is the papers' for 8 GPUs x 2 images; mmengine scales it linearly to the batch a run really
-    # has (1 GPU x 2 images: LR / 8), and repro.train records both.
-    auto_scale_lr=dict(enable=True, base_batch_size=16),
+    # The configs' LR is for 8 GPUs x their images per GPU (the papers' 8 x 2; RTMDet's 8 x 32); mmengine scales it
+    # linearly to the batch a run really has (1 GPU x 2 images of a 8 x 2 config: LR / 8), and repro.train records
+    # both. The base batch is set from `base_gpus` by repro.mmdet_bridge, before the user's overrides.
+    auto_scale_lr=dict(enable=True),
 )
+base_gpus = 8  # mmdet's and the papers' configs are all written for 8 GPUs (their names: 8xb2, 8xb32, ...)
 # A config on another dataset (`dataset`, configs/datasets/) reads that dataset's root instead: for CrowdHuman,
 # --data-root, else $REPRO_CROWDHUMAN_ROOT, else data/crowdhuman (repro/profiles.py DATASETS says what it holds).

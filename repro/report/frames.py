@@ -14,6 +14,7 @@ from repro.report.other_runs import OtherRun
 from repro.report.provenance import TableProvenance
 from repro.report.results import COMPARABLE_PROFILES, RowResult, counts
 from repro.report.seed_noise import SeedNoise
+from repro.tables.spec import is_named
 from repro.report.table_plan import SeedPlan, seeds_text
 from repro.tables.spec import PAPERS
 
@@ -55,7 +56,7 @@ def table_title(spec) -> str:
     """'CrossKD Table 1: Positions to apply CrossKD', 'Rank Mimicking headline: ...'."""
     if spec.dataset:  # repro.compare's table: no paper
         return spec.title
-    name = 'headline' if spec.number == 'headline' else f'Table {spec.number}'
+    name = spec.number if is_named(spec.number) else f'Table {spec.number}'
     return f'{PAPERS[spec.paper]} {name}: {spec.title}'
 
 

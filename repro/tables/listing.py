@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from repro.tables.spec import PAPERS, SPEC_DIR, TableSpec, missing_configs
+from repro.tables.spec import PAPERS, SPEC_DIR, TableSpec, is_named, missing_configs
 
 
 def list_text(specs: dict[str, TableSpec]) -> str:
@@ -29,7 +29,7 @@ def describe(spec: TableSpec) -> str:
     """The table as the paper prints it, with the run each row needs."""
     import textwrap
     head = f'{spec.id}: {PAPERS[spec.paper]} Table {spec.number}. {spec.title}'
-    if spec.number == 'headline':
+    if is_named(spec.number):
         head = f'{spec.id}: {spec.title}'
     lines = [head, f'({spec.path.name}, version {spec.version})', *textwrap.wrap(spec.description, 100)]
     if spec.default_overrides:

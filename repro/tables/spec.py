@@ -25,7 +25,7 @@ from repro.profiles import REPO_ROOT, cache_root
 from repro.tables.claims import Claim, parse_claims
 
 SPEC_DIR = Path(__file__).resolve().parent / 'specs'
-PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking'}
+PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking', 'ext': 'Beyond the papers'}
 DEFAULT_PAPER = 'crosskd'  # a bare `table5` is CrossKD's
 ROLES = ('teacher', 'student', 'distilled')
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'MR', 'JI')
@@ -33,6 +33,7 @@ CONFIG_VALUED_KEYS = ('teacher.config',)  # overrides whose value is a config pa
 _OVERRIDE_KEY = re.compile(r'^\+?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$')
 _ROW_ID = re.compile(r'^[a-z0-9][a-z0-9_]*$')
 _NUMBER = re.compile(r'^[0-9]+[a-z]?$')
+_NAME = re.compile(r'^[a-z][a-z_]*$')  # a named table: 'headline' (RM's), 'modern' (ext's)
 _PARAM_NAME = re.compile(r'^[a-z][a-z0-9_]*$')
 SWEEP_OWN_PARAMS = ('table', 'profile')  # a sweep's parameters that are not a row's (repro.sweep)
 
@@ -97,8 +98,13 @@ class TableSpec:
         raise ReproError(f"{self.id} has no row '{row_id}'; its rows are {', '.join(r.id for r in self.rows)}")
 
 
+def is_named(number: str) -> bool:
+    """A table called by a name ('headline', 'modern') rather than a printed number."""
+    return bool(_NAME.match(number))
+
+
 def table_id(paper: str, number: str) -> str:
-    return f'{paper}:{number}' if number == 'headline' else f'{paper}:table{number}'
+    return f'{paper}:{number}' if is_named(number) else f'{paper}:table{number}'
 
 
 @functools.lru_cache(maxsize=1)
@@ -234,10 +240,10 @@ def load_spec(path: str | Path) -> TableSpec:
         check.fail('paper', f"unknown paper {paper!r}; expected one of {', '.join(PAPERS)}")
     number = data['number']
     if isinstance(number, bool) or not isinstance(number, (int, str)) or not (
-            number == 'headline' or _NUMBER.match(str(number))):
-        check.fail('number', f"expected a table number like 5 or '6a', or 'headline', got {number!r}")
+            _NAME.match(str(number)) or _NUMBER.match(str(number))):
+        check.fail('number', f"expected a table number like 5 or '6a', or a name like 'headline', got {number!r}")
     number = str(number)
-    expected_stem = f'{paper}_headline' if number == 'headline' else f'{paper}_table{number}'
+    expected_stem = f'{paper}_{number}' if is_named(number) else f'{paper}_table{number}'
     if path.stem != expected_stem:
         check.fail('number', f"paper {paper!r} table {number!r} belongs in {expected_stem}.yaml")
     metrics = tuple(check.seq(data['metrics'], 'metrics'))
