@@ -341,9 +341,13 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
         _shrink_schedule(cfg, prof.get('long_schedule'))
     if teacher and not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
         _stretch_schedule(cfg, prof.get('teacher_min_epochs'))
-    for hook in cfg.get('custom_hooks', []):  # RTMDet's and YOLOX's second-stage pipelines: the tiny one
+    for hook in cfg.get('custom_hooks', []):  # RTMDet's second-stage pipeline: the tiny one
         if hook.get('type') == 'PipelineSwitchHook':
             hook.switch_pipeline = copy.deepcopy(_leaf_dataset(cfg.train_dataloader).pipeline)
+    preprocessor = cfg.model.get('data_preprocessor') or {}
+    for augment in preprocessor.get('batch_augments') or []:  # YOLOX's multi-scale batches, at the tiny sizes
+        if augment.get('type') == 'BatchSyncRandomResize' and 'batch_resize' in prof:
+            augment.update(prof.batch_resize.to_dict())
     if cfg.train_cfg.get('type') == 'EpochBasedTrainLoop' and 'train_cfg.val_interval' not in user_keys:
         cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs  # evaluate once, at the end
         cfg.train_cfg.pop('dynamic_intervals', None)  # RTMDet's: every epoch of its second stage
@@ -367,11 +371,19 @@ def _stretch_schedule(cfg, epochs: int | None) -> None:
 
 
 def _merge_profile(cfg, overrides: dict) -> None:
-    """Merge a profile's overrides; a loader's `dataset` settings go to the innermost dataset, not a wrapper."""
+    """Merge a profile's overrides; a loader's `dataset` settings go to the innermost dataset, not a wrapper. A
+    profile's pipeline is the whole pipeline: a wrapper's own transforms (YOLOX's MultiImageMixDataset: Mosaic,
+    RandomAffine, MixUp at 640 px) are cleared; the wrapper stays, for the hooks that talk to it
+    (YOLOXModeSwitchHook's update_skip_type_keys)."""
     for loader, _ in SPLIT_LOADERS:
         dataset = overrides.get(loader, {}).pop('dataset', None)
         if dataset and loader in cfg:
             _leaf_dataset(cfg[loader]).update(dataset)
+            wrapper = cfg[loader].dataset
+            while 'pipeline' in dataset and 'dataset' in wrapper:
+                if 'pipeline' in wrapper:
+                    wrapper.pipeline = []
+                wrapper = wrapper.dataset
     cfg.merge_from_dict(overrides)
 
 
@@ -424,8 +436,9 @@ def _scale_widths(model, factor: float) -> None:
 
 
 def _shrink_schedule(cfg, long: dict | None) -> None:
-    """A schedule of more than long['over'] epochs (YOLO-style, RTMDet's 300) shortened to long['epochs'], with its
-    epoch-based LR steps, PipelineSwitchHook's switch epoch and the dynamic validation intervals scaled alike."""
+    """A schedule of more than long['over'] epochs (YOLO-style, RTMDet's and YOLOX's 300) shortened to
+    long['epochs'], with its epoch-based LR steps, PipelineSwitchHook's switch epoch, YOLOXModeSwitchHook's last
+    epochs and the dynamic validation intervals scaled alike."""
     old = cfg.train_cfg.get('max_epochs')
     if not long or cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != 'EpochBasedTrainLoop' or not old \
             or old <= long['over']:
@@ -445,6 +458,8 @@ def _shrink_schedule(cfg, long: dict | None) -> None:
     for hook in cfg.get('custom_hooks', []):
         if 'switch_epoch' in hook:
             hook.switch_epoch = scaled(hook.switch_epoch)
+        if 'num_last_epochs' in hook:  # YOLOXModeSwitchHook: the last epochs without Mosaic/MixUp, with the L1 loss
+            hook.num_last_epochs = scaled(hook.num_last_epochs)
     if cfg.train_cfg.get('dynamic_intervals'):
         cfg.train_cfg.dynamic_intervals = [(scaled(e), i) for e, i in cfg.train_cfg.dynamic_intervals]
 
@@ -465,9 +480,10 @@ def _backbone_widths(backbone) -> list[int] | None:
         return [backbone.get('base_channels', 64) * expansion * 2 ** i for i in out or (0, 1, 2, 3)]
     if kind == 'SwinTransformer':
         return [backbone.get('embed_dims', 96) * 2 ** i for i in out or (0, 1, 2, 3)]
-    if kind == 'CSPNeXt':
+    if kind in ('CSPNeXt', 'CSPDarknet'):  # RTMDet's, YOLOX's: the same stage table layout
+        from mmdet.models.backbones.csp_darknet import CSPDarknet
         from mmdet.models.backbones.cspnext import CSPNeXt
-        stages = CSPNeXt.arch_settings[backbone.get('arch', 'P5')]
+        stages = {'CSPNeXt': CSPNeXt, 'CSPDarknet': CSPDarknet}[kind].arch_settings[backbone.get('arch', 'P5')]
         widen = backbone.get('widen_factor', 1.0)
         return [int(stages[i - 1][1] * widen) for i in out or (2, 3, 4)]
     if kind == 'MobileNetV2':

@@ -19,12 +19,15 @@ backbones = dict(
     SwinTransformer=dict(embed_dims=24, drop_path_rate=0.1, convert_weights=False, init_cfg=None),
     MobileNetV2=dict(widen_factor=0.5, frozen_stages=-1, norm_eval=False, init_cfg=None),
     CSPNeXt=dict(norm_cfg=dict(type='BN'), init_cfg=None),
+    CSPDarknet=dict(),  # YOLOX's: BN already, no pretrained weights; relative_widths narrows it
 )
 # Backbone types whose detectors come in sizes (RTMDet-S/L): instead of `parts`' fixed 64 channels, the backbone's
 # widen_factor, the neck's out_channels and the head's in/feat_channels are the config's times this factor, so a
 # pair keeps its width ratio (tiny RTMDet-L: 64 channels, RTMDet-S: 32). Their SyncBN becomes BN (one process).
-relative_widths = dict(CSPNeXt=0.25)
-# Configs with a YOLO-style schedule (more than `over` epochs: RTMDet's 300) train `epochs` epochs here, their
+relative_widths = dict(CSPNeXt=0.25, CSPDarknet=0.25)  # YOLOX-L/S: 64 and 32 channels
+# BatchSyncRandomResize (YOLOX's multi-scale batches): 480-800 px around COCO's 640, here 128-256 around 192.
+batch_resize = dict(random_size_range=(128, 256))
+# Configs with a YOLO-style schedule (more than `over` epochs: RTMDet's and YOLOX's 300) train `epochs` epochs here, their
 # epoch-based LR steps, pipeline switch and dynamic validation intervals shrunk with them.
 long_schedule = dict(over=100, epochs=24)
 # Per head type, merged over the config's bbox_head like `backbones`: what the small images cannot run. mmcv's

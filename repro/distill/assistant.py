@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES
-from repro.distill.detector import student_parts
+from repro.distill.detector import PRED_ORDER, student_parts
 from repro.distill.teacher import GuestTeacher
 from repro.errors import ReproError
 
@@ -148,7 +148,7 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
         adapter = adapter_for(self.kd_assistant)
         layer = adapter.num_layers
         out = adapter.forward(feats, layer)
-        preds = [out.preds[k] for k in ('cls', 'reg', 'centerness') if k in out.preds]
+        preds = [out.preds[k] for k in PRED_ORDER if k in out.preds]
         assist = self.kd_assistant.loss_by_feat(*preds, gt_instances, img_metas, gt_ignore)
         with torch.no_grad():
             t_out = self.teacher_adapter.forward(t_feats, layer)

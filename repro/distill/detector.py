@@ -23,7 +23,7 @@ from repro.distill.teacher import GuestTeacher
 from repro.distill.terms import Term, parse_distill
 from repro.errors import ReproError
 
-PRED_ORDER = ('cls', 'reg', 'centerness')  # the order of loss_by_feat's prediction arguments
+PRED_ORDER = ('cls', 'reg', 'centerness', 'objectness')  # loss_by_feat's prediction arguments (no head has both)
 KD_ONLY_PREFIX = 'kd_'  # parameters that exist for distillation only (kd_adapters); not part of the student
 
 
@@ -185,7 +185,8 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         adapter: HeadAdapter = self.student_adapter
         num_classes = self.bbox_head.cls_out_channels
         anchors = t_out.preds['cls'][0].shape[1] // num_classes
-        channels = {'cls': num_classes, 'reg': t_out.preds['reg'][0].shape[1] // anchors, 'centerness': 1}[term.pred]
+        channels = {'cls': num_classes, 'reg': t_out.preds['reg'][0].shape[1] // anchors, 'centerness': 1,
+                    'objectness': 1}[term.pred]
         student = adapter.flatten(source[term.pred], channels)  # (N, L, channels)
         teacher = adapter.flatten(target[term.pred], channels)
         n, length = student.shape[:2]
@@ -219,8 +220,8 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
             return valid * targets.pos
         if region == 'neg':
             return valid * ~targets.pos
-        scores = self.student_adapter.flatten(t_out.preds['cls'], num_classes).sigmoid().amax(dim=-1)
-        return valid * scores
+        # the teacher's detection score (YOLOX: σ(cls)·σ(objectness)), max over classes
+        return valid * self.teacher_adapter.scores(t_out.preds).amax(dim=-1)
 
     def _feature_term(self, term: Term, ctx: KDContext) -> Tensor:
         """The term's loss on the student's and the teacher's per-level maps, plus what its guide computes."""

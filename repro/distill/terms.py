@@ -21,7 +21,7 @@ source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   'all' (the head's label weights), 'pos' and 'neg' (its assigned positives / negatives), or 'teacher_score'
   (label weights × the teacher's max class probability: a soft foreground).
 `space='box'` compares decoded boxes instead of raw regression outputs. A term is normalised by the number of
-positives (`norm='num_pos'`, the default for cls and centerness), by its summed weights ('weight_sum', the
+positives (`norm='num_pos'`, the default for cls, centerness, objectness), by its summed weights ('weight_sum', the
 default for reg), or by the summed centerness targets of the positives ('centerness_sum', FCOS's box-loss
 normaliser; heads without centerness targets refuse it). Feature terms (`feature`: 'neck', 'cls' / 'reg' for the head towers at `layer`, taken after
 that layer's activation with `activate=True`, or 'pred_cls' / 'pred_reg' for the heads' raw prediction maps) hand
@@ -40,7 +40,7 @@ from repro.distill.guides import check_guide
 
 SOURCES = ('student', 'cross', 'reverse')
 TARGETS = ('teacher', 'cross', 'reverse')
-PREDS = ('cls', 'reg', 'centerness')
+PREDS = ('cls', 'reg', 'centerness', 'objectness')  # objectness: YOLOX
 REGIONS = ('all', 'pos', 'neg', 'teacher_score')
 FEATURES = ('neck', 'cls', 'reg', 'pred_cls', 'pred_reg')
 NORMS = ('num_pos', 'weight_sum', 'centerness_sum')

@@ -19,12 +19,14 @@ from repro.distill.adapters.base import HeadAdapter
 from repro.errors import ReproError
 
 REPO = Path(__file__).resolve().parents[2]
-SIZES = (16, 8, 4, 2, 1)  # strides 8..128 on a 128x128 image; heads with fewer levels (RTMDet: 8..32) take the first
+SIZES = (16, 8, 4, 2, 1)  # strides 8..128 on a 128x128 image; heads with fewer levels (RTMDet, YOLOX: 8..32) take the
+# first
 IMG = 128
 CHANNELS = 32  # GN heads use 32 groups
 STACKED = 2
 NUM_CLASSES = 3
 PRED_KEYS = ('cls', 'reg', 'centerness')  # the order of head.forward's outputs
+OBJECTNESS_KEYS = ('cls', 'reg', 'objectness')  # YOLOX's
 FCOS_TRICKS = dict(norm_on_bbox=True, centerness_on_reg=True, center_sampling=True, center_sample_radius=1.5)
 # RTMDet-L's head: exp on the distances; objectness folded into the class logit (RTMDetHead's default)
 RTMDET_TRICKS = dict(exp_on_reg=True, with_objectness=True)
@@ -33,11 +35,12 @@ IDS = [name + ('-tricks' if extra else '') for name, extra in CASES]
 # GT boxes (x1, y1, x2, y2) per image: a tall thin one, then a wide flat one; neither meets its own transpose
 GT_BOXES = ([[96., 4., 120., 64.]], [[4., 100., 100., 124.]])
 # how far outside its GT box a positive prior's center may lie: MaxIoU assignment has no center condition
-CENTER_MARGIN = {'RetinaHead': 16.0}
+# SimOTA tests the point half a stride right and down of the prior it regresses from (16 px at stride 32)
+CENTER_MARGIN = {'RetinaHead': 16.0, 'YOLOXHead': 16.0}
 # heads whose priors are points (x, y, stride, stride); the others' are anchors
-POINT_HEADS = ('FCOSHead', 'AutoAssignHead', 'RTMDetHead', 'RTMDetSepBNHead')
-# where a point head's points sit within their cell, in strides: AutoAssign and RTMDet put them on stride multiples
-POINT_OFFSET = {'FCOSHead': 0.5, 'AutoAssignHead': 0.0, 'RTMDetHead': 0.0, 'RTMDetSepBNHead': 0.0}
+POINT_HEADS = ('FCOSHead', 'AutoAssignHead', 'RTMDetHead', 'RTMDetSepBNHead', 'YOLOXHead')
+# where a point head's points sit within their cell, in strides: AutoAssign, RTMDet and YOLOX on stride multiples
+POINT_OFFSET = {'FCOSHead': 0.5, 'AutoAssignHead': 0.0, 'RTMDetHead': 0.0, 'RTMDetSepBNHead': 0.0, 'YOLOXHead': 0.0}
 # heads whose cls loss runs with avg_factor 1 and is then divided by the positives' summed assignment IoUs; their
 # Targets.num_pos counts the positives instead (FIDELITY.md, RTMDet), checked with the point heads' convention below
 IOU_NORMALISED = ('RTMDetHead', 'RTMDetSepBNHead')
@@ -101,6 +104,11 @@ def case(request):
     return name, head, adapter_for(head)
 
 
+def priors_per_location(head) -> int:
+    """A, the priors per location: YOLOXHead has one point and no num_base_priors."""
+    return getattr(head, 'num_base_priors', 1)
+
+
 def sizes_of(head) -> tuple[int, ...]:
     """The map sizes of the head's FPN levels for a 128x128 image."""
     return SIZES[:head.prior_generator.num_levels]
@@ -132,17 +140,19 @@ def runs(case, feats):
 def tower_inputs(adapter, branch: str, x, level: int):
     """[x_0 = x, x_1, ..., x_n]: the (activated) input of each tower layer on FPN level `level`, and the tower
     output last. The towers are the head's own modules: `cls_convs`, or `cls_convs[level]` for a head with a tower
-    per level (RTMDet's SepBN head)."""
-    towers = getattr(adapter.head, f'{branch}_convs')
+    per level (RTMDet's SepBN head), or YOLOX's `multi_level_cls_convs[level]`."""
+    head = adapter.head
+    towers = getattr(head, f'{branch}_convs', None) or getattr(head, f'multi_level_{branch}_convs')
     xs = [x]
-    for conv in (towers[level] if isinstance(towers[0], torch.nn.ModuleList) else towers):
+    for conv in (towers[level] if isinstance(towers[0], (torch.nn.ModuleList, torch.nn.Sequential)) else towers):
         xs.append(conv(xs[-1]))
     return xs
 
 
 def assert_preds_equal(preds: dict, ref: tuple):
-    assert set(preds) == set(PRED_KEYS[:len(ref)])
-    for key, ref_maps in zip(PRED_KEYS, ref):
+    keys = OBJECTNESS_KEYS if 'objectness' in preds else PRED_KEYS
+    assert set(preds) == set(keys[:len(ref)])
+    for key, ref_maps in zip(keys, ref):
         assert len(preds[key]) == len(ref_maps)
         for got, want in zip(preds[key], ref_maps):
             assert got.shape == want.shape and got.dtype == want.dtype, key
@@ -151,7 +161,7 @@ def assert_preds_equal(preds: dict, ref: tuple):
 
 def reg_channels(head, preds) -> int:
     """K, the reg channels per prior: 4, or 4*(reg_max+1) for GFL."""
-    return preds['reg'][0].shape[1] // head.num_base_priors
+    return preds['reg'][0].shape[1] // priors_per_location(head)
 
 
 @pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
@@ -222,13 +232,13 @@ def test_kept_features_are_pre_activation_tower_inputs(case, feats, runs):
 def test_priors_format(case, feats):
     name, head, adapter = case
     priors = adapter.priors(feats)
-    assert priors.shape == (sum(s * s for s in sizes_of(head)) * head.num_base_priors, 4)
+    assert priors.shape == (sum(s * s for s in sizes_of(head)) * priors_per_location(head), 4)
     if name in POINT_HEADS:  # points (x, y, stride_w, stride_h), row-major: level 2 (stride 32), row 1, col 2
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2
         offset = POINT_OFFSET[name]
         torch.testing.assert_close(priors[index], torch.tensor([(2 + offset) * 32, (1 + offset) * 32, 32., 32.]))
     else:  # anchors x1y1x2y2: the first anchor of level 1's location (row 2, col 3) is centered at (48, 32)
-        index = (16 * 16 + 2 * 8 + 3) * head.num_base_priors
+        index = (16 * 16 + 2 * 8 + 3) * priors_per_location(head)
         center = (priors[index, :2] + priors[index, 2:]) / 2
         torch.testing.assert_close(center, torch.tensor([48., 32.]))
 
@@ -269,6 +279,10 @@ def _known_decode(name, head, priors):
     if name in ('RTMDetHead', 'RTMDetSepBNHead'):  # distances in pixels in both modes, points on stride multiples
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32
         return torch.tensor([[10., 20., 30., 40.]]), priors[index:index + 1], torch.tensor([[54., 12., 94., 72.]])
+    if name == 'YOLOXHead':  # (dx, dy, log w, log h) in strides from the point, in both modes
+        index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32: center (80, 24), 64 x 32
+        reg = torch.tensor([[0.5, -0.25, math.log(2.), 0.]])
+        return reg, priors[index:index + 1], torch.tensor([[48., 8., 112., 40.]])
     if name == 'AutoAssignHead':  # distances in pixels in both modes
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32
         return torch.tensor([[10., 20., 30., 40.]]), priors[index:index + 1], torch.tensor([[54., 12., 94., 72.]])
@@ -312,7 +326,7 @@ def _data_samples():
 
 def _levels(head) -> list[slice]:
     """Each level's slice of the L flattened locations."""
-    sizes = [s * s * head.num_base_priors for s in sizes_of(head)]
+    sizes = [s * s * priors_per_location(head) for s in sizes_of(head)]
     ends = torch.tensor(sizes).cumsum(0).tolist()
     return [slice(e - n, e) for e, n in zip(ends, sizes)]
 
@@ -326,8 +340,21 @@ def _by_image(head, tensors: list, n: int):
 def _run_head_loss(head, feats, samples) -> dict:
     """What head.loss hands its cls and bbox losses: labels, label weights and cls logits in the (N, L[*C])
     layout, the cls avg_factor, and the prediction argument of every loss_bbox call. AutoAssign calls no
-    loss_cls; for it, the per-image (L, num_gt) candidate masks its center prior returns."""
+    loss_cls; for it, the per-image (L, num_gt) candidate masks its center prior returns. YOLOX's cls loss takes the
+    positives only; for it, the objectness targets (N, L), 1 at the positives."""
     cls_calls, bbox_calls, candidates = [], [], []
+    if hasattr(head, 'loss_obj'):
+        obj_calls = []
+        hook = head.loss_obj.register_forward_hook(lambda m, a, o: obj_calls.append(a[1]))
+        with torch.no_grad():
+            boxes = []
+            bbox_hook = head.loss_bbox.register_forward_hook(lambda m, a, o: boxes.append(a[0]))
+            try:
+                head.loss(feats, samples)
+            finally:
+                hook.remove()
+                bbox_hook.remove()
+        return dict(objectness=obj_calls[0].reshape(len(samples), -1), boxes=boxes)
     hooks = [head.loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
              head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append((a[0], k)), with_kwargs=True)]
     if hasattr(head, 'center_prior'):
@@ -360,11 +387,14 @@ def test_targets_follow_head_assignment(case, feats, runs):
     samples = _data_samples()
     targets = adapter.targets(outputs, samples)
     seen = _run_head_loss(head, feats, samples)
-    num_cls = outputs.preds['cls'][0].shape[1] // head.num_base_priors
+    num_cls = outputs.preds['cls'][0].shape[1] // priors_per_location(head)
     flat_cls = adapter.flatten(outputs.preds['cls'], num_cls)
     assert targets.valid.shape == targets.pos.shape == flat_cls.shape[:2]
     assert targets.pos.dtype == torch.bool and targets.valid.is_floating_point()
-    if 'candidates' in seen:  # AutoAssign: no hard labels; positives are the center prior's candidate set
+    if 'objectness' in seen:  # YOLOX: the SimOTA foreground is where the objectness target is 1
+        assert torch.equal(targets.pos, seen['objectness'] == 1)
+        assert torch.equal(targets.valid, torch.ones(targets.valid.shape))
+    elif 'candidates' in seen:  # AutoAssign: no hard labels; positives are the center prior's candidate set
         assert torch.equal(targets.pos, torch.stack([mask.any(dim=1) for mask in seen['candidates']]))
         assert torch.equal(targets.valid, torch.ones(targets.valid.shape))
     else:
@@ -412,6 +442,9 @@ def test_decode_matches_head_loss(case, feats, runs):
     priors = adapter.priors(feats)[None].expand(2, -1, -1)
     with torch.no_grad():
         boxes = adapter.decode(reg.reshape(-1, k), priors.reshape(-1, 4)).reshape(2, -1, 4)
+    if name == 'YOLOXHead':  # one call: the positives' boxes, image-major
+        torch.testing.assert_close(boxes[pos], torch.cat(seen['boxes']), atol=1e-3, rtol=1e-5)
+        return
     if name == 'AutoAssignHead':  # one call per image: every point's box, repeated for each of its num_gt boxes
         theirs = torch.stack([b.reshape(boxes.shape[1], -1, 4)[:, 0] for b in seen['boxes']])
         torch.testing.assert_close(boxes, theirs, atol=1e-3, rtol=1e-5)
@@ -457,6 +490,24 @@ def test_adapter_for_picks_the_registered_adapter(case):
     _, head, adapter = case
     assert type(adapter) is ADAPTERS[type(head).__name__] and adapter.head is head
     assert isinstance(adapter, HeadAdapter)
+
+
+def test_adapter_for_tood_says_why_in_one_line():
+    """TOOD's head has no adapter yet (FIDELITY.md, "Not supported yet: TOOD"): the refusal says why."""
+    head = build_tood_head()
+    with pytest.raises(ReproError) as err:
+        adapter_for(head)
+    message = str(err.value)
+    assert message.startswith('TOODHead is not supported') and 'inter_convs' in message and '\n' not in message
+
+
+def build_tood_head():
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    return MODELS.build(dict(type='TOODHead', num_classes=NUM_CLASSES, in_channels=CHANNELS, feat_channels=CHANNELS,
+                             stacked_convs=STACKED, anchor_generator=dict(type='AnchorGenerator', ratios=[1.0],
+                             octave_base_scale=8, scales_per_octave=1, strides=[8, 16, 32, 64, 128])))
 
 
 def test_adapter_for_unknown_head_names_it():

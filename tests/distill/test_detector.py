@@ -229,15 +229,19 @@ def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
 
 
 @pytest.mark.parametrize('method', ['crosskd_gfl.py', 'crosskd_fcos.py', 'crosskd_retinanet.py', 'crosskd_atss.py',
-                                    'crosskd_rtmdet.py'])  # RTMDet: assignment from predictions
+                                    'crosskd_rtmdet.py',  # RTMDet: assignment from predictions
+                                    'crosskd_yolox.py'])  # YOLOX: from predictions, image by image
 def test_the_kd_terms_reuse_the_detection_losss_target_assignment(method, monkeypatch):
     """One target assignment per step: the KD terms' region weights (HeadAdapter.targets) come from the assignment
     the detection loss made, and they equal a fresh assignment's."""
     model, _ = build(method)
     head = model.bbox_head
     calls, anchor_calls = [], []
-    original = type(head).get_targets
-    monkeypatch.setattr(type(head), 'get_targets', lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    # YOLOXHead has no get_targets: it assigns each image with _get_targets_single
+    name = 'get_targets' if hasattr(head, 'get_targets') else '_get_targets_single'
+    per_step = 1 if name == 'get_targets' else len(batch()[1])
+    original = getattr(type(head), name)
+    monkeypatch.setattr(type(head), name, lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     if hasattr(head, 'get_anchors'):  # anchor heads: the anchors and valid flags are made once too
         anchors = type(head).get_anchors
         monkeypatch.setattr(type(head), 'get_anchors',
@@ -247,9 +251,49 @@ def test_the_kd_terms_reuse_the_detection_losss_target_assignment(method, monkey
     real_targets = model.student_adapter.targets
     monkeypatch.setattr(model.student_adapter, 'targets', lambda *a: shared.setdefault('t', real_targets(*a)))
     losses = model.loss(inputs, samples)
-    assert len(calls) == 1 and any(k.startswith('loss_kd_') for k in losses)
+    assert len(calls) == per_step and any(k.startswith('loss_kd_') for k in losses)
     assert len(anchor_calls) == (1 if hasattr(head, 'get_anchors') else 0)
     fresh = real_targets(model.student_adapter.forward(model.extract_feat(inputs), model.spec.layer), samples)
-    assert len(calls) == 2  # outside a step nothing is shared
+    assert len(calls) == 2 * per_step  # outside a step nothing is shared
     for name in ('valid', 'pos', 'num_pos'):
         assert torch.equal(getattr(shared['t'], name), getattr(fresh, name))
+
+
+def test_yolox_tiny_data_and_mode_switch():
+    """YOLOX in the tiny profile: its MultiImageMixDataset stays (YOLOXModeSwitchHook talks to it) with no transforms
+    of its own, so a sample is the tiny pipeline's; BatchSyncRandomResize resizes batches within 128-256 px; the
+    mode switch comes in the last epoch and turns on the student's L1 loss, which the distiller then reports."""
+    from types import SimpleNamespace
+
+    from mmdet.engine.hooks import YOLOXModeSwitchHook
+    from mmdet.registry import DATASETS
+    model, cfg = build('crosskd_yolox.py')
+    loader = cfg.train_dataloader.dataset
+    assert loader.type == 'MultiImageMixDataset' and loader.pipeline == []
+    dataset = DATASETS.build(loader)
+    sample = dataset[0]
+    assert max(sample['inputs'].shape[-2:]) == 192
+    (augment,) = cfg.model.student.data_preprocessor.batch_augments
+    assert augment.type == 'BatchSyncRandomResize' and tuple(augment.random_size_range) == (128, 256)
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('iter', 9)  # the resize draws a new size every 10th iteration
+    (resize,) = model.data_preprocessor.batch_augments
+    sizes = set()
+    for _ in range(20):
+        model.data_preprocessor({'inputs': [sample['inputs']], 'data_samples': [sample['data_samples']]}, True)
+        sizes.add(resize._input_size[0])
+    assert sizes <= {128, 160, 192, 224, 256} and len(sizes) > 1
+    (switch,) = [h for h in cfg.custom_hooks if h.type == 'YOLOXModeSwitchHook']
+    hook = YOLOXModeSwitchHook(num_last_epochs=switch.num_last_epochs)
+    logger = SimpleNamespace(info=lambda message: None)
+    # mmdet switches when epoch + 1 >= max_epochs - num_last_epochs (0-based epochs): at epoch 22 of 24 here
+    runner = SimpleNamespace(epoch=cfg.train_cfg.max_epochs - 3, max_epochs=cfg.train_cfg.max_epochs, model=model,
+                             train_dataloader=SimpleNamespace(dataset=dataset), logger=logger)
+    hook.before_train_epoch(runner)
+    assert not model.bbox_head.use_l1
+    runner.epoch += 1
+    hook.before_train_epoch(runner)
+    assert model.bbox_head.use_l1 and dataset._skip_type_keys == ('Mosaic', 'RandomAffine', 'MixUp')
+    model.train()
+    losses = model.loss(*batch(num_classes=model.bbox_head.num_classes))
+    assert 'loss_l1' in losses and any(k.startswith('loss_kd_') for k in losses)

@@ -2,7 +2,8 @@
 
 Each case writes a method config of two lines, the detector config (the first one under configs/detectors/ per head
 type) and the method's terms, with a teacher of the same detector made wider (96 channels against the student's 64,
-or 32 for RTMDet-S in the tiny profile), so that every pair crosses widths through distill.adapt's 1x1 kd_adapters.
+or 32 for RTMDet-S and YOLOX-S in the tiny profile), so that every pair crosses widths through distill.adapt's 1x1
+kd_adapters.
 One optimizer step on two 128x128 images, then where the KD loss's gradient goes:
 
 - CrossKD (layer 1) and PGD (layer 1): the student's backbone, neck and first tower layer (every level's, for heads
@@ -160,7 +161,8 @@ def test_method_on_adapter_one_step(method, head, tmp_path):
         # the first layer's conv of each branch; its norm's bias may get none: re-normalising the feature to the
         # teacher's statistics (renorm) removes any per-channel shift
         for branch in ('cls', 'reg'):
-            conv = [n for n in first_names if n.startswith(f'bbox_head.{branch}_') and n.endswith('conv.weight')]
+            # bbox_head.cls_convs.0..., or YOLOX's bbox_head.multi_level_cls_convs.<level>.0...
+            conv = [n for n in first_names if f'{branch}_convs.' in n and n.endswith('conv.weight')]
             assert conv and set(conv) <= reached, (branch, sorted(set(conv) - reached))
         assert not (head_params - first_names) & reached, sorted((head_params - first_names) & reached)
         assert {'kd_adapters.cls.weight', 'kd_adapters.reg.weight'} <= reached

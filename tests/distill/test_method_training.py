@@ -20,10 +20,13 @@ from repro.train import train
 # tests/distill/test_detector.py runs two optimizer steps of every config, these included.
 # RTMDet (issue 21) trains here once, with CrossKD (its 300-epoch schedule, EMA and pipeline switch are the
 # student's, whatever the method); its other methods and the GFL -> RTMDet pair run one step in
-# tests/distill/test_method_adapter_matrix.py and two in test_detector.py.
+# tests/distill/test_method_adapter_matrix.py and two in test_detector.py. YOLOX's methods run there only: the
+# RTMDet run covers the long-schedule path, and YOLOX's tiny dataset wrapper and mode switch are tested in
+# tests/distill/test_detector.py::test_yolox_tiny_data_and_mode_switch.
 SAME_METHOD_ELSEWHERE = re.compile(r'^((defeat|fgd|fkd|frs|fgfi)_(fcos|autoassign|atss|ddod)(_crowdhuman)?'
                                    r'|fgd_(fcos|atss)_mbv2|pgd_atss_mbv2|(fgd|pgd)_self_(fcos|atss)'
-                                   r'|(pgd|pkd|fgd|defeat)_rtmdet|crosskd_gfl_rtmdet)\.py$')
+                                   r'|(pgd|pkd|fgd|defeat)_rtmdet|crosskd_gfl_rtmdet'
+                                   r'|(crosskd|pgd|pkd|fgd|defeat)_yolox)\.py$')
 METHODS = sorted(p.name for p in (CONFIG_DIR / 'methods').glob('*.py') if not SAME_METHOD_ELSEWHERE.match(p.name))
 # no depth override here: Swin and MobileNetV2 backbones have no depth
 ONE_EPOCH = [o for o in FAST if 'backbone.depth' not in o] + ['train_cfg.max_epochs=1']

@@ -216,6 +216,8 @@ RELEASED = {
     'pgd_ddod_crowdhuman.py': (30, 0.001, 0.8, 0.8), 'pgd_fcos.py': (30, 0.04, 0.8, 0.4),
     'pgd_fcos_mbv2.py': (30, 0.04, 0.8, 0.4), 'pgd_self_fcos.py': (30, 0.04, 0.8, 0.4),
     'pgd_autoassign.py': (30, 0.08, 0.4, 0.4),
+    # our extensions (issue 21, no released config): FCOS's released anchor-free values
+    'pgd_rtmdet.py': (30, 0.04, 0.8, 0.4), 'pgd_yolox.py': (30, 0.04, 0.8, 0.4),
 }
 
 

@@ -57,7 +57,7 @@ class Targets:
     centerness_sum: Tensor | None = None
 
 
-SHARED_METHODS = ('get_anchors', 'get_targets')  # the head methods shared_assignment remembers within a step
+SHARED_METHODS = ('get_anchors', 'get_targets')  # the head methods shared_assignment remembers by default
 
 
 def _containers_copied(value):
@@ -106,6 +106,8 @@ class HeadAdapter:
 
     #: mmdet head class names this adapter serves, e.g. ('GFLHead',)
     heads: tuple[str, ...] = ()
+    #: the head methods shared_assignment remembers within a step
+    shared_methods: tuple[str, ...] = SHARED_METHODS
 
     def __init__(self, head):
         self.head = head
@@ -187,14 +189,15 @@ class HeadAdapter:
 
     @contextmanager
     def shared_assignment(self):
-        """Within the block, a repeated `head.get_anchors` or `head.get_targets` call on the same batch is answered from
-        the first one: the detection loss assigns targets, and the KD terms' `targets()` reuse that assignment (and
-        its anchors and valid flags) instead of making them again.
+        """Within the block, a repeated call of one of `shared_methods` (`head.get_anchors`, `head.get_targets`;
+        YOLOX's per-image `_get_targets_single`) on the same batch is answered from the first one: the detection
+        loss assigns targets, and the KD terms' `targets()` reuse that assignment (and its anchors and valid flags)
+        instead of making them again.
 
         Two calls match when their GT instances are the same objects, their other arguments are equal, and every
         tensor argument holds the same values: priors and valid flags are remade equal each time, and heads that
-        assign from their predictions (RTMDet's dynamic soft-label assigner) get the same answer only for the same
-        predictions; a call with other predictions is assigned afresh. Each caller gets its own lists of the
+        assign from their predictions (RTMDet's dynamic soft-label assigner, YOLOX's SimOTA) get the same answer
+        only for the same predictions; a call with other predictions is assigned afresh. Each caller gets its own lists of the
         answer's tensors, which are shared read-only."""
         head = self.head
         answers: dict = {}  # (name, key) -> [(the call's tensors, detached, as they were before the call, answer)]
@@ -211,7 +214,7 @@ class HeadAdapter:
                 answers.setdefault(key, []).append((seen, answer))
                 return _containers_copied(answer)
             return method
-        shared = [name for name in SHARED_METHODS if hasattr(head, name)]
+        shared = [name for name in self.shared_methods if hasattr(head, name)]
         for name in shared:  # instance attributes over the class's methods, for this block only
             setattr(head, name, remembered(name, getattr(head, name)))
         try:
@@ -231,6 +234,12 @@ class HeadAdapter:
         # levels) get theirs too
         return torch.cat([method(m.shape[-2:], level, dtype=maps[0].dtype, device=maps[0].device, **extra)
                           for level, m in enumerate(maps)])
+
+    def scores(self, preds: dict[str, list[Tensor]]) -> Tensor:
+        """The detection score of every location and class, as the head's predict_by_feat ranks them: (N, L, C)
+        probabilities. σ(class logit) here (heads with centerness leave it out, as the KD terms always have); YOLOX
+        multiplies in σ(objectness)."""
+        return self.flatten(preds['cls'], self.head.cls_out_channels).sigmoid()
 
     @staticmethod
     def flatten(maps: list[Tensor], channels: int) -> Tensor:

@@ -32,7 +32,7 @@ def pgw_base(adapter: HeadAdapter, t_out: HeadOutputs, data_samples) -> dict:
     cls_maps = t_out.preds['cls']
     anchors = cls_maps[0].shape[1] // head.cls_out_channels
     reg_channels = t_out.preds['reg'][0].shape[1] // anchors
-    scores = adapter.flatten(cls_maps, head.cls_out_channels).sigmoid()  # (N, L·A, C)
+    scores = adapter.scores(t_out.preds)  # (N, L·A, C): σ(cls), YOLOX's σ(cls)·σ(objectness)
     reg = adapter.flatten(t_out.preds['reg'], reg_channels)              # (N, L·A, K)
     priors = adapter.priors(t_out.preds['reg'])                            # (L·A, 4)
     sizes = [tuple(m.shape[-2:]) for m in cls_maps]
