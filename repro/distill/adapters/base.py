@@ -197,8 +197,8 @@ class HeadAdapter:
         Two calls match when their GT instances are the same objects, their other arguments are equal, and every
         tensor argument holds the same values: priors and valid flags are remade equal each time, and heads that
         assign from their predictions (RTMDet's dynamic soft-label assigner, YOLOX's SimOTA) get the same answer
-        only for the same predictions; a call with other predictions is assigned afresh. Each caller gets its own lists of the
-        answer's tensors, which are shared read-only."""
+        only for the same predictions; a call with other predictions is assigned afresh. Each caller gets its own
+        lists of the answer's tensors, which are shared read-only."""
         head = self.head
         answers: dict = {}  # (name, key) -> [(the call's tensors, detached, as they were before the call, answer)]
 
