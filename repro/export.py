@@ -115,13 +115,16 @@ def dataset_meta(cfg) -> dict:
 
 
 def checkpoint_stats(path: str | Path) -> dict:
-    """A checkpoint's parameter count in millions (its tensors other than BatchNorm statistics, which is what
-    `model.parameters()` counts for mmdet's detectors) and its file size in MB."""
+    """A checkpoint's parameter count in millions (its tensors other than BatchNorm statistics, each stored tensor
+    once: RTMDet's levels share their convs, which its state dict names once per level), which is what
+    `model.parameters()` counts for mmdet's detectors, and its file size in MB."""
     from repro.checkpoint import load_checkpoint_file
     ckpt = load_checkpoint_file(path)
     state = ckpt.get('state_dict', ckpt)
-    params = sum(v.numel() for k, v in state.items() if hasattr(v, 'numel') and not k.endswith(BN_STATS))
-    return {'params_m': round(params / 1e6, 3), 'size_mb': round(Path(path).stat().st_size / 2 ** 20, 2)}
+    tensors = {(v.untyped_storage().data_ptr(), v.storage_offset(), tuple(v.shape)): v.numel()
+               for k, v in state.items() if hasattr(v, 'numel') and not k.endswith(BN_STATS)}
+    return {'params_m': round(sum(tensors.values()) / 1e6, 3),
+            'size_mb': round(Path(path).stat().st_size / 2 ** 20, 2)}
 
 
 def _write_weights(source: Path, target: Path, meta: dict) -> None:

@@ -68,13 +68,14 @@ def test_any_other_harness_type_stops_the_export_in_one_line():
         plain_config(cfg)
 
 
-def test_the_parameter_count_is_what_parameters_counts(tmp_path):
+@pytest.mark.parametrize('detector', ['gfl_r50', 'rtmdet_s'])  # RTMDet: convs shared across levels, stored once
+def test_the_parameter_count_is_what_parameters_counts(detector, tmp_path):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
     from repro.mmdet_bridge import compile_config
     register_all_modules()
-    model = MODELS.build(compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny').cfg.model)
+    model = MODELS.build(compile_config(CONFIG_DIR / f'detectors/{detector}.py', 'tiny').cfg.model)
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'w.pth')
     stats = checkpoint_stats(tmp_path / 'w.pth')
     assert stats['params_m'] == round(sum(p.numel() for p in model.parameters()) / 1e6, 3)

@@ -93,7 +93,7 @@ def test_spec_configs_exist(table):
     check_configs(SPECS[table])
 
 
-@pytest.mark.parametrize('table', EXPECTED_TABLES)
+@pytest.mark.parametrize('table', [t for t in EXPECTED_TABLES if not t.startswith('ext:')])  # ext: no paper
 def test_ap_column_matches_independent_transcription(table):
     spec = SPECS[table]
     assert [(r.label, r.published['AP']) for r in spec.rows] == AP_COLUMNS[table]

@@ -26,7 +26,10 @@ def is_kd(key: str) -> bool:
 
 def loss_ratios(method: str) -> tuple[float, dict[str, float]]:
     """The detection loss and each KD term's ratio to it, for a randomly initialised distiller (seed 0) on batch()
-    (seed 1)."""
+    (seed 1), at iteration 0: HEAD's mimic weight ramps with mmengine's global iteration, which a training run
+    earlier in the same process leaves behind."""
+    from mmengine.logging import MessageHub
+    MessageHub.get_current_instance().update_info('iter', 0)
     model, _ = build(method)
     model.train()
     head = getattr(model, 'bbox_head', None) or model.student.bbox_head
