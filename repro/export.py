@@ -120,15 +120,20 @@ def checkpoint_stats(path: str | Path) -> dict:
     `model.parameters()` counts for mmdet's detectors, and its file size in MB."""
     from repro.checkpoint import load_checkpoint_file
     ckpt = load_checkpoint_file(path)
-    state = ckpt.get('state_dict', ckpt)
+    return _stats(ckpt.get('state_dict', ckpt), path)
+
+
+def _stats(state: dict, path: str | Path) -> dict:
+    """checkpoint_stats of a state dict already read from `path`."""
     tensors = {(v.untyped_storage().data_ptr(), v.storage_offset(), tuple(v.shape)): v.numel()
                for k, v in state.items() if hasattr(v, 'numel') and not k.endswith(BN_STATS)}
     return {'params_m': round(sum(tensors.values()) / 1e6, 3),
             'size_mb': round(Path(path).stat().st_size / 2 ** 20, 2)}
 
 
-def _write_weights(source: Path, target: Path, meta: dict) -> None:
-    """The weights with the classes in their meta: a hard link when the file has them already, else a copy."""
+def _write_weights(source: Path, target: Path, meta: dict) -> dict:
+    """The weights with the classes in their meta: a hard link when the file has them already, else a copy;
+    returns their state dict, read once."""
     import io
 
     import torch
@@ -136,16 +141,18 @@ def _write_weights(source: Path, target: Path, meta: dict) -> None:
     from repro.checkpoint import load_checkpoint_file
     from repro.io import atomic_write_bytes
     ckpt = load_checkpoint_file(source)
+    state = ckpt.get('state_dict', ckpt)
     target.unlink(missing_ok=True)
     if (ckpt.get('meta') or {}).get('dataset_meta') == meta['dataset_meta']:
         try:
             os.link(source, target)
         except OSError:
             shutil.copyfile(source, target)
-        return
+        return state
     buffer = io.BytesIO()
-    torch.save({'state_dict': ckpt.get('state_dict', ckpt), 'meta': {**(ckpt.get('meta') or {}), **meta}}, buffer)
+    torch.save({'state_dict': state, 'meta': {**(ckpt.get('meta') or {}), **meta}}, buffer)
     atomic_write_bytes(target, buffer.getvalue())
+    return state
 
 
 def teacher_reference(cfg) -> str | None:
@@ -166,8 +173,8 @@ def write_pair(cfg, weights: str | Path, out_dir: str | Path, name: str, teacher
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path, weights_path = out_dir / f'{name}.py', out_dir / f'{name}.pth'
     Config(plain).dump(str(config_path))
-    _write_weights(Path(weights), weights_path, {'dataset_meta': dataset_meta(cfg)})
-    stats = {'student': checkpoint_stats(weights_path)}
+    state = _write_weights(Path(weights), weights_path, {'dataset_meta': dataset_meta(cfg)})
+    stats = {'student': _stats(state, weights_path)}
     teacher = teacher or teacher_reference(cfg)
     if teacher and local_file(teacher).is_file():
         stats['teacher'] = checkpoint_stats(local_file(teacher))
