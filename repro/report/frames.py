@@ -244,9 +244,8 @@ def header_lines(report: TableReport) -> list[str]:
     if report.claims:
         lines.append(noise_sentence(report))
     tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
-    if not spec.dataset:
+    if not spec.dataset:  # the row verdicts and the ordering are against published numbers
         lines.append(f'Rows: {tally}.')
-    if not spec.dataset:  # the ordering is against published numbers
         lines.append('Secondary: ' + ordering_sentence(report))
     return lines
 
