@@ -7,7 +7,7 @@ A val2017-sized set is generated (no COCO needed): --images images of 640x480, 8
 every box (80% with the right class) and the rest background boxes of low score. Both backends evaluate bbox AP
 with CocoMetric's settings (maxDets 100/300/1000); each time is evaluate + accumulate + summarize, and the largest
 difference between their twelve summary numbers is printed beside it. (The metric tests check that difference
-on every run of the suite: tests/test_coco_eval_backends.py.)
+on every run of the suite: tests/evaluation/test_coco_eval_backends.py.)
 """
 from __future__ import annotations
 

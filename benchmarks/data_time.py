@@ -15,7 +15,7 @@ import json
 import statistics
 from pathlib import Path
 
-from repro.store import RESULT_FILE, read_record, work_dirs_root
+from repro.runs.store import RESULT_FILE, read_record, work_dirs_root
 
 
 def training_lines(work_dir: Path) -> list[dict]:

@@ -9,7 +9,7 @@
 # Results: gpu_check.log, ops.json, overhead.json and smoke.json in $OUT (the device tool's folder) or
 # $GPU_CHECK_OUT (default work_dirs/gpu_check), for the closing note and benchmarks/RESULTS.md.
 #
-# Without CUDA it runs a reduced mode, which CI runs (tests/test_gpu_check.py): the ops on the CPU, the tiny
+# Without CUDA it runs a reduced mode, which CI runs (tests/training/test_gpu_check.py): the ops on the CPU, the tiny
 # overhead benchmark for 2 steps, and the smoke's CI subset (a plain and a CrossKD config, 2 iterations each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +57,6 @@ log "2/4 mmcv ops"
 "$PY" -m benchmarks.gpu_ops --json "$RESULTS/ops.json" 2>&1 | tee -a "$LOG"
 log "3/4 overhead benchmark: ${OVERHEAD[*]}"
 "$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json" 2>&1 | tee -a "$LOG"
-log "4/4 real-size training: repro.smoke ${SMOKE[*]}"
+log "4/4 real-size training: repro.training.smoke ${SMOKE[*]}"
 "$PY" -m repro.smoke "${SMOKE[@]}" --out "$RESULTS/smoke" --json "$RESULTS/smoke.json" 2>&1 | tee -a "$LOG"
 log "done: $RESULTS"

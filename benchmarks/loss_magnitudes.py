@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 from benchmarks.data_time import training_lines
-from repro.store import read_record
+from repro.runs.store import read_record
 
 
 def is_kd(key: str) -> bool:

@@ -206,7 +206,7 @@ def count_syncs(run, device: str) -> Counter:
 
 
 def environment(device: str) -> dict:
-    from repro.provenance import git_commit, hardware, package_versions
+    from repro.training.provenance import git_commit, hardware, package_versions
     info = {'hardware': hardware(), 'packages': package_versions(), 'git_commit': git_commit(),
             'omp_num_threads': os.environ.get('OMP_NUM_THREADS'), 'load_average': os.getloadavg()}
     if device == 'cuda':

@@ -4,7 +4,7 @@
 For each named config (a row: its runs with no overrides, over every seed the store has finished), prints the AP of
 each seed, the mean and the sample standard deviation, and the pooled standard deviation over the rows (each row's
 variance weighted by its degrees of freedom). With --write it records them in benchmarks/seed_noise/<profile>.json,
-which claim verdicts read (repro.report.seed_noise), and copies the records used into
+which claim verdicts read (repro.report.tables.seed_noise), and copies the records used into
 benchmarks/seed_noise/runs/. Only runs whose key is the one today's code and profile give are used, and the profile
 file's hash is recorded with them, so a later change to the profile file marks the measurement stale until it is
 measured again.
@@ -18,14 +18,14 @@ import shutil
 import statistics
 from pathlib import Path
 
-from repro.report.seed_noise import NOISE_DIR, profile_sha
+from repro.report.tables.seed_noise import NOISE_DIR, profile_sha
 from repro.profiles import REPO_ROOT, profile_file
 
 
 def finished_runs(store: Path, profile: str, config: str) -> list[dict]:
     """The done records under store/profile of `config` run without overrides, one per seed: the run whose key is
     the key today's code and profile give that seed (a run of an earlier profile or config is another run)."""
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     by_seed: dict[int, list[dict]] = {}
     for path in sorted((store / profile).glob(f'{Path(config).stem}-*/result.json')):
         record = json.loads(path.read_text())

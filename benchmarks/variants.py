@@ -7,7 +7,7 @@ backward, optimizer step, and the loss values read back as the Runner's logging 
 batch; (c) `distilled`, the method's training step, exactly as (a) on the distiller; and parts of (c) timed
 alone on the same batch's outputs: `guide` (PGD's PGW masks, FGD's box masks).
 
-Models are built from the compiled method configs (repro.mmdet_bridge.compile_config) with random weights: no
+Models are built from the compiled method configs (repro.plan.compile.compile_config) with random weights: no
 checkpoint is loaded, and pretrained-backbone init is skipped. The optimizer is the config's, with lr 0, so that
 random weights on random images cannot diverge over the steps; the update arithmetic is the same.
 """
@@ -65,7 +65,7 @@ class Variant:
 
 def model_config(config: str, setting: str):
     """The compiled model config of `config` under the setting's profile, its teacher checkpoint removed."""
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     compiled = compile_config(REPO_ROOT / config, SETTINGS[setting]['profile'], check_data=False)
     cfg = compiled.cfg.model
     for key in ('teacher_checkpoint', 'teacher_ckpt'):  # random teacher weights: speed does not depend on them

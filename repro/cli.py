@@ -91,7 +91,7 @@ def add_wandb_flags(parser) -> None:
 
 def set_env_flags(args) -> None:
     """Put the parsed flags that the runs' processes read from the environment there: --wandb-entity, --wandb-name
-    and --wandb-tags (W&B's own variables) and --trust-teacher (repro/teacher_check.py)."""
+    and --wandb-tags (W&B's own variables) and --trust-teacher (repro/runs/lifecycle.py)."""
     for flag, var, _ in WANDB_FLAGS:
         value = getattr(args, flag.removeprefix('--').replace('-', '_'), None)
         if value is not None:

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     from repro.data.own_dataset import write_description
     from repro.data.validate_coco import splits, validate
-    from repro.store import work_dirs_root
+    from repro.runs.store import work_dirs_root
     parser = build_parser()
     args = parser.parse_intermixed_args(argv)
     set_env_flags(args)
@@ -143,7 +143,7 @@ def method_student(method_cfg: str) -> str | None:
 def student_overrides(method_cfg: str, student: str) -> list[str]:
     """The overrides that make a method config's student the --student config: none where it builds on it; a
     backbone depth where that is all that differs (gfl_r50 -> gfl_r18); else a one-line error."""
-    from repro.mmdet_bridge import _sync_backbone, load_config
+    from repro.plan.compile import _sync_backbone, load_config
     own = method_student(method_cfg)
     if own is None:
         raise ReproError(f'{method_cfg}: cannot tell which student config it builds on (no ../detectors/ _base_)')
@@ -211,7 +211,7 @@ def build_spec(name: str, student: str, methods: list[str], args, folder: Path):
 
 def method_teacher(method_cfg: str) -> str:
     """The teacher config a method config names (`teacher = dict(config=...)`)."""
-    from repro.mmdet_bridge import load_config
+    from repro.plan.compile import load_config
     cfg = load_config(REPO_ROOT / method_cfg)
     teacher = (cfg.get('teacher') or {}).get('config')
     if not teacher:
@@ -233,7 +233,7 @@ def write_spec(spec) -> None:
     compared, and a start for a table of one's own."""
     import yaml
 
-    from repro.io import atomic_write_text
+    from repro.runs.atomic import atomic_write_text
     data = {'version': spec.version, 'paper': spec.paper, 'number': spec.number, 'title': spec.title,
             'description': spec.description, 'metrics': list(spec.metrics),
             'rows': [{'id': r.id, 'label': r.label, 'role': r.role,

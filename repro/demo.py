@@ -9,7 +9,8 @@ import argparse
 
 from repro.cli import run_cli
 from repro.profiles import CONFIG_DIR
-from repro.train import METRICS, train
+from repro.runs.lifecycle import train
+from repro.training.metrics import METRICS
 
 RUNS = (('teacher', CONFIG_DIR / 'teachers' / 'gfl_r101.py'), ('student', CONFIG_DIR / 'detectors' / 'gfl_r50.py'))
 

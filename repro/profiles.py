@@ -2,7 +2,7 @@
 
 A profile is a config file under configs/profiles/ holding an `overrides` dict that is merged over a model
 config, plus a few settings the bridge applies (data root, widths). This module only finds and checks them;
-repro.mmdet_bridge applies them.
+repro.plan.compile applies them.
 """
 from __future__ import annotations
 
@@ -29,9 +29,16 @@ DATASETS = {
 
 
 def cache_root() -> Path:
-    """Where the harness caches what it can make again (synthetic datasets, plans; checkpoints: repro.weights):
+    """Where the harness caches what it can make again (synthetic datasets, plans; checkpoints: repro.training.weights):
     $REPRO_CACHE, default ~/.cache/repro."""
     return Path(os.environ.get('REPRO_CACHE') or Path.home() / '.cache' / 'repro')
+
+
+REPORTS_ENV = 'REPRO_REPORTS'  # the reports root (default: reports/ in the repo); one folder per profile under it
+
+
+def default_report_dir(profile: str) -> Path:
+    return Path(os.environ.get(REPORTS_ENV) or REPO_ROOT / 'reports') / profile
 
 
 def profile_file(name: str) -> Path:

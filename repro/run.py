@@ -18,11 +18,11 @@ import sys
 
 from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
 from repro.errors import ReproError
-from repro.plan_cache import plan_for
+from repro.plan.cache import plan_for
 from repro.profiles import PROFILES, choose_profile
 from repro.tables.listing import describe, list_json, list_text
 from repro.tables.spec import check_configs, load_all, resolve
-from repro.validate import WANDB_MODES, check_environment, check_launch_options
+from repro.plan.validate import WANDB_MODES, check_environment, check_launch_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +75,7 @@ def add_launch_args(parser) -> None:
                         help='W&B logging (default: offline, or $REPRO_WANDB)')
     add_wandb_flags(parser)
     parser.add_argument('--trust-teacher', action='store_true',
-                        help='distil even from teachers whose measured AP looks broken (repro/teacher_check.py)')
+                        help='distil even from teachers whose measured AP looks broken (repro/runs/lifecycle.py)')
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,9 +110,9 @@ def run_table(spec, args) -> None:
         print(plan_text(spec, runs, profile))
         check_data(runs, profile, args.data_root)  # after the plan, which is worth seeing without the data
         return
-    from repro.launch import move_aside
+    from repro.runs.launch import launch, move_aside
     from repro.report import write_report
-    from repro.report.table_plan import record_plan
+    from repro.report.tables.table_plan import record_plan
     for run in runs:
         if 'all' in args.rerun or {r.rpartition('/')[2] for r in run.rows} & set(args.rerun):
             moved = move_aside(run)
@@ -138,7 +138,9 @@ def preflight(spec, args) -> None:
     if unknown:
         raise ReproError(f"--rerun names no row of {spec.id}: {', '.join(sorted(unknown))}; its rows are "
                          f"{', '.join(sorted(known))}, or 'all'")
-    check_launcher(args)
+    if args.launcher != 'local':  # torchrun's GPUs, Slurm's sbatch (a dry run imports no mmengine for the local one)
+        from repro.runs.launch import check_launcher
+        check_launcher(args)
 
 
 def check_data(runs, profile: str, data_root: str | None) -> None:
@@ -152,31 +154,6 @@ def check_data(runs, profile: str, data_root: str | None) -> None:
             check_dataset_root(name, dataset_root(name, data_root))
         else:
             check_coco_root(coco_root(data_root))
-
-
-def check_launcher(args) -> None:
-    """Refuse a launcher this machine cannot run (torchrun's GPUs, Slurm's sbatch) before anything starts."""
-    if args.launcher == 'torchrun':
-        from repro.launch import check_gpus
-        check_gpus(args.gpus, args.cpu)
-    elif args.launcher == 'slurm':
-        from repro.slurm import check_slurm
-        check_slurm(args.submitit_cluster)
-
-
-def launch(runs, profile: str, args, title: str) -> dict[str, str]:
-    from repro.launch import run_local, run_torchrun
-    if args.launcher == 'torchrun':
-        return run_torchrun(runs, profile, args.data_root, args.wandb, title, cpu=args.cpu, gpus=args.gpus,
-                            nnodes=args.nnodes,
-                            node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
-    if args.launcher == 'slurm':
-        from repro.slurm import default_folder, run_slurm, slurm_executor
-        executor = slurm_executor(default_folder(), args.submitit_cluster, args.partition, args.gpus_per_node,
-                                  args.nodes, args.time, args.array_parallelism, args.slurm_arg)
-        distributed = args.gpus_per_node * args.nodes > 1
-        return run_slurm(runs, profile, executor, args.data_root, args.wandb, distributed, title)
-    return run_local(runs, profile, args.data_root, args.jobs, args.wandb, title)
 
 
 def plan_text(spec, runs, profile: str) -> str:
@@ -198,7 +175,7 @@ def plan_text(spec, runs, profile: str) -> str:
     evaluations = sum(bool(run.evaluate_from) for run in runs)
     lines.append(f'{done} done, {len(runs) - done} to run' +
                  (f' ({evaluations} of the {len(runs)} runs evaluate zoo weights)' if evaluations else '') +
-                 (f'; about {total:.1f} GPU-hours on V100-class GPUs (rough, see repro/plan.py)' if profile == 'coco'
+                 (f'; about {total:.1f} GPU-hours on V100-class GPUs (rough, see repro/plan/dag.py)' if profile == 'coco'
                   else ''))
     return '\n'.join(lines)
 

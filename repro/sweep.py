@@ -1,12 +1,12 @@
 """Run a W&B sweep's runs: `python -m repro.sweep sweeps/k_ablation.yaml` runs them all with no W&B server, and
 `python -m repro.sweep --table=pgd:table6a --profile=tiny --k=30` is one run, the program `wandb agent` starts.
 
-A sweep's runs are its table's rows (repro.sweep_points): the same configs, run keys and results store, so a sweep
+A sweep's runs are its table's rows (repro.plan.sweep_points): the same configs, run keys and results store, so a sweep
 fills the table and `python -m repro.run` reuses the sweep's runs, and the other way round. Offline, W&B's own
-engine (repro.sweep_engine) checks the file against W&B's schema and enumerates the grid; the rows go into one plan
-(repro.plan: teacher runs first, shared runs once, finished runs reused) and to the launcher `repro.run` uses, which
+engine (repro.plan.sweep_engine) checks the file against W&B's schema and enumerates the grid; the rows go into one plan
+(repro.plan.dag: teacher runs first, shared runs once, finished runs reused) and to the launcher `repro.run` uses, which
 takes the same options (--launcher, --jobs, --gpus, Slurm's). Under an agent, the row's run logs into the agent's
-W&B run (repro.tracking); a teacher trained on the way gets a W&B run of its own.
+W&B run (repro.training.tracking); a teacher trained on the way gets a W&B run of its own.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ NOT_FOR_SWEEPS = ('list', 'json', 'show', 'rerun')  # repro.run options that mea
 
 def main(argv: list[str] | None = None) -> None:
     from repro.run import build_parser as run_parser
-    from repro.sweep_points import agent_params
+    from repro.plan.sweep_points import agent_params
     parser = argparse.ArgumentParser(
         prog='python -m repro.sweep', description=__doc__.split('\n\n')[0], allow_abbrev=False,
         usage='%(prog)s SWEEP_FILE [options] | %(prog)s --table=TABLE --profile=P --PARAM=VALUE ... [options]',
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('--python', default=sys.executable, help='with --setup-engine: the interpreter to use')
     args, rest = parser.parse_known_args(argv)
     if args.setup_engine:
-        from repro.sweep_engine import DEFAULT_VENV, setup_engine
+        from repro.plan.sweep_engine import DEFAULT_VENV, setup_engine
         print(f"W&B's sweep engine: {setup_engine(DEFAULT_VENV, args.python)}")
         return
     launcher = run_parser()
@@ -80,7 +80,7 @@ def load_sweep_file(path: str | Path) -> dict:
 def _check_metric(metric, path) -> None:
     """The sweep's `metric` is one that runs log to W&B (CocoMetric's coco/bbox_mAP..., CrowdDetMetric's crowd/...),
     with a goal W&B knows; W&B would otherwise optimise a metric that never arrives."""
-    from repro.train import CROWD_METRICS, METRICS
+    from repro.training.metrics import CROWD_METRICS, METRICS
     logged = [f'coco/{key}' for key in METRICS.values()] + list(CROWD_METRICS.values())
     name = metric.get('name') if isinstance(metric, dict) else None
     if name not in logged:
@@ -91,8 +91,8 @@ def _check_metric(metric, path) -> None:
 
 def run_file(path: str, options) -> None:
     """Every run of a sweep file's grid: one plan and one launch per table and profile, then the table."""
-    from repro.sweep_engine import grid
-    from repro.sweep_points import point
+    from repro.plan.sweep_engine import grid
+    from repro.plan.sweep_points import point
     config = load_sweep_file(path)
     if options.profile:
         config['parameters']['profile'] = {'value': options.profile}
@@ -117,10 +117,11 @@ def _run_rows(points: list, options) -> list[str]:
     """Plan and launch the rows of one table under one profile; print the table. Returns the failed run keys."""
     from dataclasses import replace
 
-    from repro.plan import plan
-    from repro.plan_cache import plan_for
+    from repro.plan.dag import plan
+    from repro.plan.cache import plan_for
     from repro.report import write_report
-    from repro.run import check_data, launch, plan_text, preflight
+    from repro.run import check_data, plan_text, preflight
+    from repro.runs.launch import launch
     spec, profile = points[0].spec, points[0].profile
     wanted = {pt.row.id for pt in points}
     narrowed = replace(spec, rows=tuple(row for row in spec.rows if row.id in wanted))
@@ -144,11 +145,12 @@ def _run_rows(points: list, options) -> list[str]:
 def run_one(params: dict, options) -> None:
     """One sweep run, as a W&B agent starts it: the row its parameters select, planned and launched like a table
     run (its teacher run first if missing; a finished run is reused and its metrics logged to the agent's run)."""
-    from repro.plan_cache import plan_for
-    from repro.run import check_data, launch, plan_text, preflight
-    from repro.store import read_record
-    from repro.sweep_points import point
-    from repro.tracking import AGENT_RUN_ENV, MODE_ENV, agent_run_id, log_record_to_agent, wandb_mode
+    from repro.plan.cache import plan_for
+    from repro.run import check_data, plan_text, preflight
+    from repro.runs.launch import launch
+    from repro.runs.store import read_record
+    from repro.plan.sweep_points import point
+    from repro.training.tracking import AGENT_RUN_ENV, MODE_ENV, agent_run_id, log_record_to_agent, wandb_mode
     pt = point(params, options.data_root)
     check_configs(pt.narrowed)
     preflight(pt.narrowed, options)

@@ -81,7 +81,7 @@ fi
 
 log "mmdet, mmengine and repro"
 pipq --no-build-isolation -e ".[test]" "$SETUPTOOLS_SPEC"
-log "W&B's sweep engine in its own venv (it pins numpy<2; see repro/sweep_engine.py)"
+log "W&B's sweep engine in its own venv (it pins numpy<2; see repro/plan/sweep_engine.py)"
 "$VPY" -m repro.sweep --setup-engine
 compile_harness
 stamp_of > "$STAMP"

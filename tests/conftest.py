@@ -12,7 +12,7 @@ os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'
 os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))
 os.environ.setdefault('REPRO_REPORTS', tempfile.mkdtemp(prefix='repro-test-reports-'))  # not the repo's reports/
 os.environ.setdefault('REPRO_WANDB', 'disabled')  # W&B's own tests turn it on (offline)
-# Checkpoints named by URL are looked up in a per-session folder and never downloaded (repro/weights.py).
+# Checkpoints named by URL are looked up in a per-session folder and never downloaded (repro/training/weights.py).
 os.environ.setdefault('REPRO_WEIGHTS', tempfile.mkdtemp(prefix='repro-test-weights-'))
 os.environ.setdefault('REPRO_OFFLINE', '1')
 REPO = Path(__file__).resolve().parent.parent

@@ -143,7 +143,7 @@ def test_loss_magnitudes_split_kd_from_detection_per_epoch(tmp_path):
     """benchmarks/loss_magnitudes.py on a hand-written training log: epoch means of the summed KD and detection
     losses, the run's AP from its record."""
     from benchmarks.loss_magnitudes import magnitudes
-    from repro.store import RESULT_FILE
+    from repro.runs.store import RESULT_FILE
     log = tmp_path / '20260101_000000' / 'vis_data' / 'scalars.json'
     log.parent.mkdir(parents=True)
     lines = [dict(epoch=1, iter=1, loss=3.0, loss_cls=1.0, loss_bbox=0.5, loss_kd_cls=1.0, loss_kd_reg=0.5),
@@ -162,7 +162,7 @@ def test_the_measured_seed_noise_is_what_its_committed_records_give(folder):
     """benchmarks/seed_noise/tiny.json (the sigma claim verdicts use), and the measurement before the profile's val
     split grew (val100/), recomputed from the run records beside each."""
     import statistics
-    from repro.report.seed_noise import NOISE_DIR, measured_noise
+    from repro.report.tables.seed_noise import NOISE_DIR, measured_noise
     data = json.loads((NOISE_DIR / folder / 'tiny.json').read_text())
     records = {r['run_key']: r for r in (json.loads(p.read_text())
                                          for p in (NOISE_DIR / folder / 'runs').glob('*.json'))}

@@ -162,7 +162,7 @@ def test_method_configs_follow_the_student_family():
 
 def test_run_keys_follow_the_data_not_its_paths(coco_folder, tmp_path):
     from repro.data.own_dataset import write_description
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     moved = tmp_path / 'moved'
     shutil.copytree(coco_folder, moved)
     keys = []

@@ -10,12 +10,12 @@ import yaml
 
 from conftest import FAST, PYTHON, REPO
 from repro.errors import ReproError
-from repro.plan import plan
-from repro.store import read_record
+from repro.plan.dag import plan
+from repro.runs.store import read_record
 from repro.sweep import load_sweep_file
 from repro.sweep import main as sweep_main
-from repro.sweep_engine import grid, grids
-from repro.sweep_points import PARAM_FILE_ENV, agent_params, point
+from repro.plan.sweep_engine import grid, grids
+from repro.plan.sweep_points import PARAM_FILE_ENV, agent_params, point
 from repro.tables.spec import load_all, load_spec
 
 SPECS = load_all()
@@ -179,8 +179,8 @@ def test_bad_sweep_parameters_are_one_line_errors(argv, message, monkeypatch):
 
 
 def test_only_the_rows_run_logs_into_the_agents_wandb_run(monkeypatch, tmp_path):
-    from repro.mmdet_bridge import compile_config
-    from repro.tracking import AGENT_RUN_ENV, add_wandb
+    from repro.plan.compile import compile_config
+    from repro.training.tracking import AGENT_RUN_ENV, add_wandb
     compiled = compile_config(REPO / 'configs/detectors/gfl_r50.py', 'tiny', FAST, check_data=False)
     monkeypatch.setenv('WANDB_SWEEP_ID', 'sweep01')
     monkeypatch.setenv('WANDB_RUN_ID', 'agentrun01')
@@ -284,7 +284,7 @@ def test_under_an_agent_the_row_logs_into_the_agents_run_and_its_teacher_does_no
 
 
 def test_a_missing_engine_says_how_to_install_it(monkeypatch, tmp_path):
-    from repro import sweep_engine
+    from repro.plan import sweep_engine
     monkeypatch.setattr(sweep_engine, 'DEFAULT_VENV', tmp_path / 'no-engine')
     sweep_engine.engine_python.cache_clear()
     try:

@@ -1,7 +1,7 @@
 # CrowdHuman (Shao et al., arXiv:1805.00123): full-body boxes of one class, 'person', with ignore regions
 # (iscrowd=1), evaluated with CrowdDet's AP, MR^-2 and JI (PGD Table 3; repro/evaluation/crowd_metric.py).
 # A config runs on it by listing this file in its _base_. `dataset` is a layer, not mmengine keys, so that it can
-# sit beside a detector config that already has dataloaders: repro.mmdet_bridge merges `overrides` over the
+# sit beside a detector config that already has dataloaders: repro.plan.compile merges `overrides` over the
 # config (before the profile), sets the classes in the datasets and num_classes in the model, and then
 #   - the tiny profile swaps in its synthetic crowded scenes (synthetic_for in configs/profiles/tiny.py);
 #   - the coco profile points the loaders at the CrowdHuman root: --data-root, else $REPRO_CROWDHUMAN_ROOT, else

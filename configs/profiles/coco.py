@@ -8,7 +8,7 @@ overrides = dict(
     default_hooks=dict(checkpoint=dict(interval=1, max_keep_ckpts=1, save_best='auto')),
     # The configs' LR is for 8 GPUs x their images per GPU (the papers' 8 x 2; RTMDet's 8 x 32); mmengine scales it
     # linearly to the batch a run really has (1 GPU x 2 images of a 8 x 2 config: LR / 8), and repro.train records
-    # both. The base batch is set from `base_gpus` by repro.mmdet_bridge, before the user's overrides.
+    # both. The base batch is set from `base_gpus` by repro.plan.compile, before the user's overrides.
     auto_scale_lr=dict(enable=True),
 )
 base_gpus = 8  # mmdet's and the papers' configs are all written for 8 GPUs (their names: 8xb2, 8xb32, ...)

@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from repro.data.synthetic import PALETTE, SPLIT_IDS, _background, _clutter, _draw_distractor
+from repro.data.drawing import PALETTE, SPLIT_IDS, background, clutter, draw_distractor
 
 FORMAT_VERSION = 1  # bump when the drawing changes, so stale crowd caches are not reused
 CLASSES = ('person',)
@@ -39,12 +39,12 @@ def draw_crowd(spec, split: str, index: int):
     """
     rng = np.random.default_rng([spec.seed, SPLIT_IDS[split], index])
     size = spec.image_size
-    img = _background(rng, size)
+    img = background(rng, size)
     ignores = [box for _ in range(rng.choice(IGNORE_REGIONS, p=IGNORE_PROBS))
                if (box := _far_crowd(img, rng, size)) is not None]
     for _ in range(int(rng.integers(0, spec.distractors + 1))):
         mask = np.zeros((size, size), np.uint8)
-        _draw_distractor(mask, rng, size)
+        draw_distractor(mask, rng, size)
         _paint(img, mask > 0, PALETTE[rng.integers(len(PALETTE))], rng)
     people = _plan_people(rng, size, int(rng.integers(max(1, spec.max_objects // 2), spec.max_objects + 1)))
     owner = np.full((size, size), -1, np.int32)  # which person each pixel shows, -1 for none
@@ -55,7 +55,7 @@ def draw_crowd(spec, split: str, index: int):
         owner[oy:oy + union.shape[0], ox:ox + union.shape[1]][union] = len(extents)
         extents.append(None if not len(xs) else (ox + xs.min(), oy + ys.min(), ox + xs.max() + 1, oy + ys.max() + 1,
                                                   len(xs)))
-    _clutter(img, rng, size)
+    clutter(img, rng, size)
     objects = []
     for i, extent in enumerate(extents):
         if extent is None:

@@ -20,7 +20,7 @@ TRAIN_JSON, VAL_JSON, IMAGES = DATASETS['crowdhuman']['layout']
 def convert_root(root: str | Path) -> list[Path]:
     """Write ROOT's train and val annotations; returns the files written."""
     from repro.data.crowdhuman import odgt_to_coco
-    from repro.io import atomic_write_json
+    from repro.runs.atomic import atomic_write_json
     root = Path(root)
     if not (root / IMAGES).is_dir():
         raise ReproError(f'no {IMAGES}/ folder in {root}: unzip CrowdHuman_train01-03.zip and CrowdHuman_val.zip '

@@ -3,7 +3,7 @@ as the runs' data root (`--data-root`), so that every launcher's processes (`rep
 or Slurm) get it the way they get COCO's root.
 
 The description names the validated split files (absolute paths), the class names (the categories in file order)
-and a fingerprint of the two annotation files' bytes. repro.mmdet_bridge points a config's loaders and evaluators at
+and a fingerprint of the two annotation files' bytes. repro.plan.compile points a config's loaders and evaluators at
 the files and sets num_classes, in either profile (tiny: its narrow models and small images; coco: the papers'
 models and schedules), and keys runs by the fingerprint rather than the paths, so that the same data elsewhere
 gives the same run keys and changed annotations give new ones. `python -m repro.compare` writes it.
@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from repro.errors import ReproError
-from repro.io import atomic_write_json
+from repro.runs.atomic import atomic_write_json
 
 DESCRIPTION = 'repro_dataset.json'
 FORMAT = 'repro-own-coco-dataset'

@@ -24,16 +24,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from repro.data.drawing import PALETTE, SPLIT_IDS, background, clutter, draw_distractor
 from repro.errors import ReproError
 from repro.profiles import cache_root
 
 FORMAT_VERSION = 1  # bump when the drawing changes, so stale caches are not reused
 CLASSES = ('disk', 'square', 'triangle', 'cross', 'ring', 'star')
-# BGR colours; each class draws from 4 of them and every colour serves 3 or more classes
-PALETTE = np.array([(40, 40, 220), (40, 200, 40), (220, 60, 40), (30, 210, 230), (210, 40, 200),
-                    (230, 230, 230), (20, 120, 240), (150, 90, 40)], dtype=np.float64)
+# each class draws from 4 of the palette's colours, and every colour serves 3 or more classes
 CLASS_COLOURS = ((0, 1, 2, 5), (1, 3, 4, 6), (2, 4, 5, 7), (0, 3, 6, 7), (1, 2, 5, 6), (0, 3, 4, 7))
-SPLIT_IDS = {'train': 1, 'val': 2}
 SCENES = ('shapes', 'crowd')  # 'crowd': repro.data.crowd_scene, the tiny profile's stand-in for CrowdHuman
 MIN_VISIBLE = 0.3  # an object with less of its area visible is erased, not annotated
 
@@ -143,7 +141,7 @@ def draw_image(spec: SyntheticSpec, split: str, index: int):
     """Draw one image. Returns (HxWx3 uint8 BGR image, [(label, [x, y, w, h], visible_area), ...])."""
     rng = np.random.default_rng([spec.seed, SPLIT_IDS[split], index])
     size = spec.image_size
-    img = _background(rng, size)
+    img = background(rng, size)
     owner = np.full((size, size), -1, dtype=np.int32)  # which object each pixel shows, -1 for none
     labels, full_areas = [], []
     n_obj = int(rng.integers(1, spec.max_objects + 1))
@@ -158,7 +156,7 @@ def draw_image(spec: SyntheticSpec, split: str, index: int):
             _draw_shape(mask, rng, CLASSES[label], _object_size(rng, size), size)
         else:
             colour = PALETTE[rng.integers(len(PALETTE))]
-            _draw_distractor(mask, rng, size)
+            draw_distractor(mask, rng, size)
         on = mask > 0
         if not on.any():
             continue
@@ -170,7 +168,7 @@ def draw_image(spec: SyntheticSpec, split: str, index: int):
             full_areas.append(int(on.sum()))
         else:
             owner[on] = -1
-    _clutter(img, rng, size)
+    clutter(img, rng, size)
     objects = []
     for i, label in enumerate(labels):
         ys, xs = np.nonzero(owner == i)
@@ -220,47 +218,4 @@ def _draw_shape(mask, rng, name: str, extent: float, size: int) -> None:
         pts = np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1)
     cv2.fillPoly(mask, [_rotated(pts * (rx, ry), angle, centre)], 255)
 
-
-def _draw_distractor(mask, rng, size: int) -> None:
-    """Unlabelled shapes: irregular blobs, crescents and thick bars."""
-    kind = rng.integers(3)
-    r = float(np.exp(rng.uniform(np.log(6), np.log(0.3 * size))))
-    centre = rng.uniform(0, size, 2)
-    if kind == 0:
-        angles = np.sort(rng.uniform(0, 2 * math.pi, 9))
-        radii = r * rng.uniform(0.4, 1.0, 9)
-        pts = np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1) + centre
-        cv2.fillPoly(mask, [pts.round().astype(np.int32)], 255)
-    elif kind == 1:
-        c = tuple(centre.round().astype(int))
-        cv2.circle(mask, c, max(int(r), 2), 255, -1)
-        shift = (centre + rng.uniform(-0.6, 0.6, 2) * r).round().astype(int)
-        cv2.circle(mask, tuple(shift), max(int(r * 0.9), 1), 0, -1)
-    else:
-        end = centre + r * 2 * np.array([math.cos(a := rng.uniform(0, math.pi)), math.sin(a)])
-        cv2.line(mask, tuple(centre.round().astype(int)), tuple(end.round().astype(int)), 255,
-                 int(rng.integers(2, 7)))
-
-
-def _background(rng, size: int) -> np.ndarray:
-    """Low-frequency colour noise plus oriented stripes and pixel noise."""
-    coarse = rng.uniform(30, 200, (4, 4, 3)).astype(np.float32)
-    img = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float64)
-    yy, xx = np.mgrid[0:size, 0:size]
-    theta, period = rng.uniform(0, math.pi), rng.uniform(4, 24)
-    stripes = np.sin((xx * math.cos(theta) + yy * math.sin(theta)) * 2 * math.pi / period)
-    img += (rng.uniform(5, 35) * stripes)[..., None] + rng.normal(0, 8, (size, size, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _clutter(img, rng, size: int) -> None:
-    """Thin strokes and dots drawn over everything, objects included."""
-    for _ in range(int(rng.integers(3, 12))):
-        p0 = tuple(int(v) for v in rng.integers(0, size, 2))
-        colour = tuple(float(v) for v in rng.uniform(0, 255, 3))
-        if rng.random() < 0.5:
-            p1 = tuple(int(v) for v in np.clip(np.array(p0) + rng.integers(-30, 30, 2), 0, size - 1))
-            cv2.line(img, p0, p1, colour, 1)
-        else:
-            cv2.circle(img, p0, int(rng.integers(1, 4)), colour, -1)
 

@@ -1,17 +1,17 @@
-"""The frozen teacher: resolve its checkpoint (path or URL, repro.weights), check it against the teacher config,
+"""The frozen teacher: resolve its checkpoint (path or URL, repro.training.weights), check it against the teacher config,
 load it."""
 from __future__ import annotations
 
 from torch import nn
 
-from repro.checkpoint import load_checkpoint_file
+from repro.training.checkpoint import load_checkpoint_file
 from repro.errors import ReproError
 
 
 def load_teacher(teacher: nn.Module, checkpoint: str, what: str = 'teacher') -> None:
     """Load weights into `teacher` (or any detector: `what` names it in errors), refusing missing keys and
     mismatched shapes before training or evaluation starts."""
-    from repro.weights import resolve
+    from repro.training.weights import resolve
     path = resolve(checkpoint, what)
     state = load_checkpoint_file(path)
     state = state.get('state_dict', state)

@@ -108,7 +108,7 @@ def _merged(base: dict, update: dict) -> dict:
 def resolve_variant(cfg: dict) -> dict:
     """The distill dict with its `variant` applied and its `variants` table removed: 'released' is the dict as
     written, another name merges `variants[name]` over it. `variant` stays, as a label. A dict without a `variants`
-    table is taken as resolved (repro.mmdet_bridge.compile_config resolves every method config, then applies the
+    table is taken as resolved (repro.plan.compile.compile_config resolves every method config, then applies the
     user's own distill overrides again, so that they win over the variant's)."""
     cfg = dict(cfg or {})
     if 'variants' not in cfg:

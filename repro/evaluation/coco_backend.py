@@ -2,7 +2,7 @@
 
 `REPRO_COCO_EVAL=faster-coco-eval` makes every run evaluate with faster-coco-eval's C++ COCOeval (8x faster on
 a val2017-sized set: benchmarks/coco_eval.py, benchmarks/RESULTS.md). It is offered because it gives
-the same numbers: tests/test_coco_eval_backends.py checks its twelve summary numbers and per-class precision
+the same numbers: tests/evaluation/test_coco_eval_backends.py checks its twelve summary numbers and per-class precision
 against pycocotools' on the same predictions, to 1e-4, through mmdet's CocoMetric too. The choice is not part of
 a run's key (the metrics are the same); the record says which backend evaluated (`coco_eval`).
 """

@@ -4,22 +4,14 @@ reports/<profile>/index.html over all tables. `python -m repro.report TABLE|all`
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from repro.profiles import REPO_ROOT
-from repro.report.results import DEFAULT_TOLERANCE
-
-REPORTS_ENV = 'REPRO_REPORTS'  # the reports root (default: reports/ in the repo); one folder per profile under it
-
-
-def default_report_dir(profile: str) -> Path:
-    return Path(os.environ.get(REPORTS_ENV) or REPO_ROOT / 'reports') / profile
-
+from repro.profiles import default_report_dir
+from repro.report.tables.results import DEFAULT_TOLERANCE
 
 def planned_seeds(spec, runs):
     """The SeedPlan of runs planned by a caller that did not say why: the seeds its rows' runs have."""
-    from repro.report.table_plan import SeedPlan
+    from repro.report.tables.table_plan import SeedPlan
     seeds = {run.seed for run in runs if any(r.rpartition('/')[0] == spec.id for r in run.rows)}
     return SeedPlan(max(seeds, default=0) + 1, 'the seeds this report was planned with')
 
@@ -28,14 +20,14 @@ def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEF
                  figures: bool = True, seed_plan=None):
     """The TableReport of one table (records read, row verdicts, claim verdicts against the profile's measured seed
     noise, ordering, provenance, figures drawn, the finished runs of its configs outside the plan found)."""
-    from repro.report.claims import judge
+    from repro.report.tables.claims import judge
     from repro.report.figures import make_figures
-    from repro.report.frames import TableReport
-    from repro.report.ordering import ordering
-    from repro.report.other_runs import other_runs
-    from repro.report.provenance import table_provenance
-    from repro.report.results import collect, judged_metric
-    from repro.report.seed_noise import measured_noise
+    from repro.report.tables.frames import TableReport
+    from repro.report.tables.ordering import ordering
+    from repro.report.tables.other_runs import other_runs
+    from repro.report.tables.provenance import table_provenance
+    from repro.report.tables.results import collect, judged_metric
+    from repro.report.tables.seed_noise import measured_noise
     results = collect(spec, runs, profile, tolerance)
     metric = judged_metric(spec)
     noise = None if spec.dataset else measured_noise(profile, 'AP')  # measured on the profile's own data
@@ -53,21 +45,21 @@ def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, to
 
     Args:
         spec: the table (repro.tables.spec.TableSpec).
-        runs: its planned runs (repro.plan.plan(spec, profile, seeds)); their records are read from the store, and
+        runs: its planned runs (repro.plan.dag.plan(spec, profile, seeds)); their records are read from the store, and
             only theirs are averaged (other finished runs of the same configs are named in a footnote).
         tolerance: a row is reproduced when its mean is within ±tolerance of the paper (coco profile only).
         wandb: W&B mode of the report run (online / offline / disabled; default $REPRO_WANDB, else offline).
         figures: draw the table's figures (gradient maps, ...) from its runs' checkpoints.
         echo: print the table (Markdown) and where the files went.
-        seed_plan: the seeds `runs` were planned with and why (repro.report.table_plan.SeedPlan); default: the
+        seed_plan: the seeds `runs` were planned with and why (repro.report.tables.table_plan.SeedPlan); default: the
             seeds of the runs, for no stated reason.
 
     Returns:
         The table's Markdown file; .html, .tex, .csv and .json (the manifest) lie beside it.
     """
-    from repro.report.page import write_index, write_manifest
-    from repro.report.render import markdown_body, write_all
-    from repro.report.wandb_run import log_report
+    from repro.report.tables.page import write_index, write_manifest
+    from repro.report.tables.render import markdown_body, write_all
+    from repro.report.tables.wandb_run import log_report
     out_dir = Path(out_dir) if out_dir is not None else default_report_dir(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(spec, runs, profile, out_dir, tolerance, figures, seed_plan)

@@ -15,9 +15,9 @@ from repro.cli import ArgumentParser, run_cli
 from repro.errors import ReproError
 from repro.profiles import PROFILES, default_profile
 from repro.report import default_report_dir, write_report
-from repro.report.results import DEFAULT_TOLERANCE
-from repro.report.table_plan import seed_count, seed_plan
-from repro.validate import WANDB_MODES
+from repro.report.tables.results import DEFAULT_TOLERANCE
+from repro.report.tables.table_plan import seed_count, seed_plan
+from repro.plan.validate import WANDB_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +43,7 @@ def has_records(runs) -> bool:
 def plan_table(spec, profile: str, seeds: int | None):
     """(the table's runs, their SeedPlan, a note where it fell to seed 0) over --seeds, else the seeds repro.run
     recorded, else seed 0; never over what else the store holds."""
-    from repro.plan import plan
+    from repro.plan.dag import plan
     chosen, note = seed_plan(spec, profile, seeds)
     return plan(spec, profile, chosen.count, check_data=False), chosen, note
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def render_all(specs: dict, profile: str, out_dir, args) -> None:
-    from repro.report.page import remove_rendered, write_index
+    from repro.report.tables.page import remove_rendered, write_index
     from repro.tables.spec import missing_configs
     notes, rendered = {}, 0
     for spec in specs.values():

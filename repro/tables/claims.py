@@ -13,7 +13,7 @@ Each claim says that one row beats one or more others on a metric, by more than 
 
 "A >= B" is written as A beats B with margin 0: the report then asks whether A is measurably above B, which is
 what a paper means by "further improves". `source` quotes the sentence or names the table cells the claim comes
-from. repro.report.claims gives each claim its verdict from paired seeds.
+from. repro.report.tables.claims gives each claim its verdict from paired seeds.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Table specs: the papers' tables as data (repro/tables/specs/<paper>_<table>.yaml), loaded and validated.
 
 A spec names its paper and table number, the metric columns and the rows. Each row says which run it needs (a
-config under configs/ plus `key=value` overrides, the syntax of repro.mmdet_bridge.apply_overrides) and the
+config under configs/ plus `key=value` overrides, the syntax of repro.plan.compile.apply_overrides) and the
 paper's published numbers, one per metric column, a printed "—" being null. `defaults.overrides` are prepended
 to the overrides of every row whose role is in `defaults.roles` (all roles unless given); a row's own override
 of the same key wins. `claims` states what the paper says about the table, each claim naming its rows and the
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro.errors import ReproError
-from repro.io import atomic_write_json
+from repro.runs.atomic import atomic_write_json
 from repro.profiles import REPO_ROOT, cache_root
 from repro.tables.claims import Claim, parse_claims
 

@@ -55,7 +55,7 @@ BUILD_EXTRA = {'DDODHead': dict(use_dcn=False)}
 @functools.cache
 def detector_configs() -> dict:
     """bbox_head type -> model config, from configs/detectors/ (the first config found per head type)."""
-    from repro.mmdet_bridge import load_config
+    from repro.plan.compile import load_config
     found = {}
     for path in sorted((REPO / 'configs' / 'detectors').glob('*.py')):
         model = load_config(path).model

@@ -363,7 +363,7 @@ def test_gid_terms_reach_what_they_distil():
     ('fgd_fcos_mbv2.py', 'configs/detectors/fcos_mbv2.py', 'configs/teachers/fcos_r101.py'),
 ])
 def test_configs_compile_with_their_teacher(method, student, teacher):
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     from repro.profiles import CONFIG_DIR
     compiled = compile_config(CONFIG_DIR / 'methods' / method, 'tiny', [])
     own = compile_config(CONFIG_DIR.parent / teacher, 'tiny', [])

@@ -4,7 +4,7 @@ import torch
 from mmengine.structures import InstanceData
 
 from repro.errors import ReproError
-from repro.mmdet_bridge import compile_config
+from repro.plan.compile import compile_config
 from repro.profiles import CONFIG_DIR
 
 SMALL = ['model.backbone.depth=18', '+teacher.overrides=["model.backbone.depth=18"]']
@@ -13,7 +13,7 @@ METHODS = CONFIG_DIR / 'methods'
 
 def resnets_only(method) -> bool:
     """Whether student and teacher both have ResNet backbones (SMALL's depth override needs one)."""
-    from repro.mmdet_bridge import load_config
+    from repro.plan.compile import load_config
     cfg = load_config(METHODS / method)
     teacher = load_config(CONFIG_DIR.parent / cfg.teacher.config)
     return cfg.model.backbone.type == teacher.model.backbone.type == 'ResNet'
@@ -216,7 +216,7 @@ def test_strategies_c_and_d_train_the_student_head_towards_detached_targets(meth
 def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
     from mmdet.registry import MODELS
 
-    from repro.train import save_weights
+    from repro.training.runner import save_weights
     narrow_teacher = '+teacher.overrides=["model.backbone.depth=18", "model.bbox_head.feat_channels=32"]'
     model, cfg = build('crosskd_gfl.py', [narrow_teacher, '+distill.adapt=True'])
     reached, losses = kd_grads(model)

@@ -1,9 +1,9 @@
-"""The training-dynamics distances (repro.distill.distances) and the hook's GT-frame rule (repro.dynamics)."""
+"""The training-dynamics distances (repro.distill.distances) and the hook's GT-frame rule (repro.training.dynamics)."""
 import pytest
 import torch
 
 from repro.distill.distances import distances
-from repro.dynamics import gt_in_original_frame
+from repro.training.dynamics import gt_in_original_frame
 from test_detector import batch, build, total
 
 

@@ -22,7 +22,7 @@ import torch
 
 from repro.distill.adapters import ADAPTERS
 from repro.errors import ReproError
-from repro.mmdet_bridge import load_config
+from repro.plan.compile import load_config
 from repro.profiles import CONFIG_DIR
 
 TEACHER_WIDTH = 96  # GN heads need a multiple of 32
@@ -89,7 +89,7 @@ def build(config, run):
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
 
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     register_all_modules()
     import repro.distill  # noqa: F401  registers DistillDetector
     cfg = compile_config(config, 'tiny', run).cfg

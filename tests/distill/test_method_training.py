@@ -8,11 +8,11 @@ import torch
 from mmengine.config import Config
 
 from conftest import FAST
-from repro.checkpoint import load_checkpoint_file
-from repro.dynamics import read_dynamics
-from repro.mmdet_bridge import MMDET_KD_DETECTOR, compile_config, load_config
+from repro.training.checkpoint import load_checkpoint_file
+from repro.training.dynamics import read_dynamics
+from repro.plan.compile import MMDET_KD_DETECTOR, compile_config, load_config
 from repro.profiles import CONFIG_DIR
-from repro.train import train
+from repro.runs.lifecycle import train
 
 # Every method trains here once: each CrossKD-table method, PGD on each detector, each baseline (on GFL or, for RM
 # and PFI, RetinaNet), and each path of its own (CrowdHuman's metric, a caffe teacher of a MobileNetV2 student).
@@ -54,7 +54,7 @@ def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path
     assert kd and all(torch.isfinite(torch.tensor(v)) for v in kd.values())
     register_all_modules()
     model_cfg = compile_config(CONFIG_DIR / 'methods' / method, 'tiny', run).cfg.model
-    # the run's plain-mmdet pair (repro/export.py): no harness keys, and the student's weights load strictly
+    # the run's plain-mmdet pair (repro/training/export.py): no harness keys, and the student's weights load strictly
     assert 'error' not in result['export'], result['export']
     exported = Config.fromfile(result['export']['config'])
     assert not {'teacher', 'distill', 'assist', 'custom_imports'} & set(exported)

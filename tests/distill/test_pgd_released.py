@@ -224,7 +224,7 @@ RELEASED = {
 def terms_of(method: str, variant: str):
     from repro.distill.losses import build_loss
     from repro.distill.terms import parse_distill
-    from repro.mmdet_bridge import load_config
+    from repro.plan.compile import load_config
     cfg = load_config(f'configs/methods/{method}').distill.to_dict()
     spec = parse_distill({**cfg, 'variant': variant}, 4)
     return {t.name: (t.guide, build_loss(t.loss)) for t in spec.terms}
@@ -263,7 +263,7 @@ def test_paper_variant_reaches_the_loss_and_the_guide(monkeypatch):
     K = 30 and the losses are the paper form; without it, the released domain and K = 9 (ATSS)."""
     from repro.distill.guides import prediction_guided as guide_module
     from repro.distill.terms import parse_distill
-    from repro.mmdet_bridge import load_config
+    from repro.plan.compile import load_config
     cfg = load_config('configs/methods/pgd_atss.py').distill.to_dict()
     spec = parse_distill({**cfg, 'variant': 'paper'}, 4)
     assert {t.name: (t.guide['topk_domain'], t.guide['k'], t.loss['form']) for t in spec.terms} == {

@@ -1,4 +1,4 @@
-"""The teacher's checkpoint, checked against its config before training (URLs: tests/test_weights.py)."""
+"""The teacher's checkpoint, checked against its config before training (URLs: tests/training/test_weights.py)."""
 
 import pytest
 import torch
@@ -7,7 +7,7 @@ from torch import nn
 from repro.distill import teacher as teacher_module
 from repro.distill.teacher import load_teacher
 from repro.errors import ReproError
-from repro.mmdet_bridge import compile_config
+from repro.plan.compile import compile_config
 from repro.profiles import CONFIG_DIR
 
 
@@ -79,9 +79,9 @@ def test_a_teacher_with_random_weights_is_refused_before_distilling(tmp_path, mo
     from conftest import FAST
     from mmdet.registry import MODELS
 
-    from repro.store import read_record
-    from repro.teacher_check import check_teacher
-    from repro.train import train
+    from repro.runs.store import read_record
+    from repro.runs.lifecycle import check_teacher
+    from repro.runs.lifecycle import train
     monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
     monkeypatch.delenv('REPRO_TRUST_TEACHER', raising=False)
     teacher_overrides = FAST + ['train_cfg.max_epochs=1']
@@ -112,10 +112,10 @@ def test_lds_teacher_goes_through_the_key_and_shape_check(tmp_path, monkeypatch)
     from conftest import FAST
     from mmdet.registry import MODELS
 
-    import repro.teacher_check
-    from repro.train import train
+    import repro.runs.lifecycle
+    from repro.runs.lifecycle import train
     monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'store'))
-    monkeypatch.setattr(repro.teacher_check, 'check_teacher', lambda *args: 0.0)
+    monkeypatch.setattr(repro.runs.lifecycle, 'check_teacher', lambda *args: 0.0)
     r18 = compile_config(CONFIG_DIR / 'detectors/gfl_r18.py', 'tiny', FAST).cfg
     torch.save({'state_dict': MODELS.build(r18.model).state_dict()}, tmp_path / 'r18.pth')
     teacher = FAST + ['model.backbone.depth=50']
@@ -129,14 +129,14 @@ def test_lds_teacher_goes_through_the_key_and_shape_check(tmp_path, monkeypatch)
 def test_a_zoo_teacher_is_held_to_the_zoos_ap(tmp_path, monkeypatch):
     """coco: a zoo teacher measured far below the AP mmdet's model zoo lists for its weights is refused (a teacher
     that did not load, or another val split); near it, it passes, and the measured AP is returned."""
-    import repro.train
-    from repro.teacher_check import TOLERANCE, check_teacher, zoo_ap
+    import repro.runs.lifecycle
+    from repro.runs.lifecycle import TOLERANCE, check_teacher, zoo_ap
     monkeypatch.delenv('REPRO_TRUST_TEACHER', raising=False)
     compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'coco', data_root=str(tmp_path), check_data=False)
     weights = compiled.teacher_checkpoint.rsplit('/', 1)[1]
     assert zoo_ap(weights) == 44.7 and zoo_ap('not_in_the_zoo.pth') is None
     measured = {'AP': 44.7 - TOLERANCE - 0.1}
-    monkeypatch.setattr(repro.train, 'train', lambda *args, **kwargs: {'metrics': dict(measured)})
+    monkeypatch.setattr(repro.runs.lifecycle, 'train', lambda *args, **kwargs: {'metrics': dict(measured)})
     with pytest.raises(ReproError, match=rf"reaches {measured['AP']} AP with .*{weights}, more than 3 AP under the "
                                          r"44.7 AP mmdet's model zoo gives them; check the checkpoint"):
         check_teacher(compiled, 'coco', str(tmp_path), 'disabled')

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from repro.plan import plan
+from repro.plan.dag import plan
 from repro.tables.spec import load_spec
 
 
@@ -31,7 +31,7 @@ def one_row_spec(folder: Path, role: str, config: str, overrides: list[str]):
 
 def train_all(spec, seeds: int = 1, only=None):
     """Train the spec's planned runs (those `only(run)` accepts); returns the plan."""
-    from repro.train import train
+    from repro.runs.lifecycle import train
     runs = plan(spec, 'tiny', seeds=seeds)
     for run in runs:
         if only is None or only(run):

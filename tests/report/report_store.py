@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from conftest import FAST
-from repro.plan import plan
+from repro.plan.dag import plan
 from repro.tables.spec import load_spec
 
 # AP50 (the judged metric of a table without AP): tiny runs of a few iterations spread more on it than on AP
@@ -54,7 +54,7 @@ def write_spec(folder: Path):
 
 def write_done(run, seed: int, metrics: dict) -> None:
     """A finished record of a planned run (and empty weights), where and as repro.train leaves them."""
-    from repro.store import WEIGHTS_FILE, default_work_dir, write_record
+    from repro.runs.store import WEIGHTS_FILE, default_work_dir, write_record
     work_dir = default_work_dir(run.config, 'tiny', run.key)
     write_record(work_dir, {'run_key': run.key, 'config': run.config, 'profile': 'tiny', 'seed': seed,
                             'overrides': list(run.overrides), 'role': run.role, 'rows': run.rows, 'status': 'done',
@@ -73,7 +73,7 @@ def failure_reason() -> str:
     from mmdet.utils import register_all_modules
     from repro.distill.teacher import load_teacher
     from repro.errors import ReproError
-    from repro.mmdet_bridge import compile_config
+    from repro.plan.compile import compile_config
     from repro.profiles import CONFIG_DIR
     register_all_modules()
     model = MODELS.build(compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', TEACHER).cfg.model)
@@ -89,8 +89,8 @@ def failure_reason() -> str:
 @functools.lru_cache(maxsize=None)
 def make_store(folder: str):
     """Train the fixture's runs (those not done yet) and write the failed record; returns (spec, runs)."""
-    from repro.store import claim, read_record, write_record
-    from repro.train import train
+    from repro.runs.store import claim, read_record, write_record
+    from repro.runs.lifecycle import train
     spec = write_spec(Path(folder))
     runs = plan(spec, 'tiny', seeds=SEEDS)
     for run in runs:

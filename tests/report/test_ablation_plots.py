@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from repro.errors import ReproError
-from repro.report.ablation_plots import ablation_axes, ablation_figure
+from repro.report.figures.ablation_plots import ablation_axes, ablation_figure
 from repro.tables.spec import load_all, resolve
 
 
@@ -19,7 +19,7 @@ def test_the_sweeps_of_the_paper_tables_are_found_from_their_params():
 
 
 def test_a_table_without_finished_runs_gets_a_note_not_a_plot(tmp_path):
-    from repro.plan import plan
+    from repro.plan.dag import plan
     from repro.report.figures import make_figures
     spec = resolve('pgd:table6a')[0]
     runs = plan(spec, 'tiny')  # $REPRO_WORK_DIRS is the tests' own, empty store
@@ -35,7 +35,7 @@ def test_the_plot_holds_the_records_numbers_beside_the_papers(tmp_path):
     from PIL import Image
 
     from figure_runs import LAYERS, layer_table
-    from repro.store import read_record
+    from repro.runs.store import read_record
     spec, runs = layer_table(tmp_path / 'spec')
     figure = ablation_figure(spec, runs, 'tiny', tmp_path / 'figures')
     (points,) = figure.data['series'].values()

@@ -9,9 +9,9 @@ import yaml
 from conftest import FAST
 from report_store import write_done
 from repro.errors import ReproError
-from repro.plan import plan
-from repro.report import claims as C
-from repro.report import seed_noise
+from repro.plan.dag import plan
+from repro.report.tables import claims as C
+from repro.report.tables import seed_noise
 from repro.report.__main__ import main as report_main
 from repro.tables.spec import load_all, load_spec
 

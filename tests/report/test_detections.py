@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from repro.errors import ReproError
-from repro.report.detections import match, pick_triples
+from repro.report.figures.detections import match, pick_triples
 from repro.tables.spec import resolve
 
 
@@ -21,7 +21,7 @@ def test_matching_counts_found_gts_and_false_positives_by_hand():
 
 
 def test_tables_without_a_student_or_a_distilled_row_get_no_figure_and_missing_runs_a_note(tmp_path):
-    from repro.plan import plan
+    from repro.plan.dag import plan
     from repro.report.figures import make_figures
     spec, runs = _planned('pgd:table6a')
     assert pick_triples(spec, [r for r in runs if r.role != 'student']) is None  # distilled rows only
@@ -35,7 +35,7 @@ def test_tables_without_a_student_or_a_distilled_row_get_no_figure_and_missing_r
 
 
 def _planned(table):
-    from repro.plan import plan
+    from repro.plan.dag import plan
     spec = resolve(table)[0]
     return spec, plan(spec, 'tiny')
 
@@ -44,9 +44,9 @@ def _planned(table):
 def test_figures_of_real_runs_name_their_runs_and_count_their_boxes(tmp_path):
     from figure_runs import layer_table
     from repro.report.figures import make_figures
-    from repro.report.gradmap import batch_of, val_items
-    from repro.report.checkpoints import load_detector
-    from repro.store import read_record
+    from repro.report.figures.gradmap import batch_of, val_items
+    from repro.report.figures.checkpoints import load_detector
+    from repro.runs.store import read_record
     spec, runs = layer_table(tmp_path / 'spec')
     figures, notes = make_figures(spec, runs, 'tiny', tmp_path / 'out')
     assert notes == []

@@ -6,14 +6,14 @@ import shutil
 import numpy as np
 import pytest
 
-from repro.dynamics import DYNAMICS_FILE, read_dynamics
+from repro.training.dynamics import DYNAMICS_FILE, read_dynamics
 from repro.errors import ReproError
-from repro.report.dynamics import dynamics_figure
+from repro.report.figures.dynamics import dynamics_figure
 from repro.tables.spec import resolve
 
 
 def test_a_table_without_finished_distillers_has_no_dynamics_figure(tmp_path):
-    from repro.plan import plan
+    from repro.plan.dag import plan
     spec = resolve('crosskd:table4')[0]
     assert dynamics_figure(spec, plan(spec, 'tiny'), 'tiny', tmp_path) is None  # the tests' store is empty
 
@@ -23,7 +23,7 @@ def test_the_figure_plots_what_each_run_measured_during_training(tmp_path):
     from PIL import Image
 
     from figure_runs import layer_table
-    from repro.store import read_record
+    from repro.runs.store import read_record
     spec, runs = layer_table(tmp_path / 'spec')
     figure = dynamics_figure(spec, runs, 'tiny', tmp_path / 'figures')
     assert set(figure.data['rows']) == {'l3', 'l4'}  # l1 is not trained

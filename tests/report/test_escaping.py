@@ -1,9 +1,9 @@
 """Strings from specs and run records reach the report pages escaped: a crafted label or error cannot inject HTML."""
 import yaml
 
-from repro.plan import plan
+from repro.plan.dag import plan
 from repro.report import write_report
-from repro.store import write_record
+from repro.runs.store import write_record
 from repro.tables.spec import load_spec
 
 LABEL = '<script>alert("label")</script>'

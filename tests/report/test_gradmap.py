@@ -5,16 +5,16 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from repro.mmdet_bridge import compile_config
+from repro.plan.compile import compile_config
 from repro.profiles import CONFIG_DIR
-from repro.report.gradmap import FeatureTap, feature_gradients, inside_share, kd_loss, magnitude, pkd_model_cfg
+from repro.report.figures.gradmap import FeatureTap, feature_gradients, inside_share, kd_loss, magnitude, pkd_model_cfg
 
 SMALL = ['model.backbone.depth=18', '+teacher.overrides=["model.backbone.depth=18"]']
 SIZE = 192  # P7 (stride 128) is 2x2: a 1x1 map of one image has no per-channel std to standardise with
 
 
 def tiny_model(method: str, layer: int):
-    from repro.report.gradmap import build_model
+    from repro.report.figures.gradmap import build_model
     cfg = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'tiny', SMALL + [f'distill.layer={layer}']).cfg
     model_cfg = cfg.model.to_dict()
     model_cfg.pop('teacher_checkpoint')  # a random teacher: the check is about the gradient, not the weights

@@ -3,7 +3,7 @@ head's own post-processing, and (slow, a real tiny teacher) that X = 0 reproduce
 import pytest
 import torch
 
-from repro.report.masking import PERCENTS, mask_logits, masked_predictions
+from repro.report.figures.masking import PERCENTS, mask_logits, masked_predictions
 
 CLASSES = 3
 
@@ -91,11 +91,11 @@ def test_x_zero_reproduces_the_recorded_metrics_of_a_real_teacher(tmp_path):
     """A tiny GFL teacher trained for real (the report fixture's teacher run): its curve at X = 0 is its record's
     numbers, evaluated by pycocotools through the run's own CocoMetric; masking its best predictions costs AP50."""
     from report_store import TEACHER
-    from repro.plan import plan
-    from repro.report.checkpoints import weights_of
-    from repro.report.masking import cached_curve
-    from repro.store import read_record
-    from repro.train import train
+    from repro.plan.dag import plan
+    from repro.report.figures.checkpoints import weights_of
+    from repro.report.figures.masking import cached_curve
+    from repro.runs.store import read_record
+    from repro.runs.lifecycle import train
     from figure_runs import one_row_spec
     spec = one_row_spec(tmp_path, 'teacher', 'configs/detectors/gfl_r50.py', TEACHER)
     (run,) = plan(spec, 'tiny')

@@ -1,8 +1,8 @@
 """A row's Notes cell: the spec's note, missing seeds, and how the row's runs trained."""
 from types import SimpleNamespace
 
-from repro.report.frames import notes_cell
-from repro.report.results import RowResult, RunState
+from repro.report.tables.frames import notes_cell
+from repro.report.tables.results import RowResult, RunState
 
 
 def test_a_rows_notes_say_how_its_runs_trained():

@@ -1,8 +1,8 @@
 """Ordering statistics against hand computations: ranks with ties, Spearman's rho, flipped pairs."""
 import pytest
 
-from repro.report.ordering import flips, ordering, ranks, spearman
-from repro.report.results import RowResult
+from repro.report.tables.ordering import flips, ordering, ranks, spearman
+from repro.report.tables.results import RowResult
 from repro.tables.spec import Row, Run
 
 # CrossKD Table 1's published AP of layers 0..3, and made-up reproduced numbers in which layers 1 and 2 swap.

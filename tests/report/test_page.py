@@ -7,7 +7,7 @@ import pytest
 
 from browser import find_chromium, load
 from html_tables import read_tables
-from repro.report.page import write_index
+from repro.report.tables.page import write_index
 from repro.tables.spec import load_all
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.report.quality import heatmap, location_quality, pick_teachers, prediction_quality
+from repro.report.figures.quality import heatmap, location_quality, pick_teachers, prediction_quality
 
 SIZE = 64  # FCOS strides 8..128: levels of 8x8, 4x4, 2x2, 1x1, 1x1 locations
 
@@ -98,7 +98,7 @@ def test_teachers_that_did_not_run_are_named_not_drawn(tmp_path):
 
     from conftest import FAST
     from repro.errors import ReproError
-    from repro.plan import plan
+    from repro.plan.dag import plan
     from repro.report.figures import make_figures
     from repro.tables.spec import load_spec
     rows = [dict(id=f'{d}_t', label='T', role='teacher', run=dict(config=f'configs/detectors/{d}_r50.py',
@@ -120,5 +120,5 @@ def test_teachers_that_did_not_run_are_named_not_drawn(tmp_path):
     assert f'FCOS: teacher run {runs[0].key} is pending' in notes[0] and 'masking_curve' in notes[1]
     assert not (tmp_path / 'out').exists()
     with pytest.raises(ReproError, match='no finished teacher run'):
-        from repro.report.quality import quality_figure
+        from repro.report.figures.quality import quality_figure
         quality_figure(spec, runs, 'tiny', tmp_path / 'out')

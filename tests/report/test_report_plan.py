@@ -12,9 +12,9 @@ from conftest import FAST
 from html_tables import read_tables
 from report_store import write_done
 from repro.errors import ReproError
-from repro.plan import plan
+from repro.plan.dag import plan
 from repro.report.__main__ import main as report_main
-from repro.report.table_plan import plan_record_path, record_plan
+from repro.report.tables.table_plan import plan_record_path, record_plan
 from repro.tables.spec import load_spec
 
 TEACHER = FAST + ['train_cfg.max_epochs=1']
@@ -110,7 +110,7 @@ def test_report_without_seeds_follows_what_repro_run_recorded(store, tmp_path, m
 
     def run(seeds: int) -> None:
         with monkeypatch.context() as m:
-            m.setattr('repro.run.launch', lambda *a, **k: {})  # every run is done: nothing to train
+            m.setattr('repro.runs.launch.launch', lambda *a, **k: {})  # every run is done: nothing to train
             m.setattr(report_package, 'write_report', lambda *a, **k: written.append(k['seed_plan']))
             run_table(spec, build_parser().parse_args([str(spec.path), '--profile', 'tiny', '--seeds', str(seeds)]))
 

@@ -13,10 +13,10 @@ from conftest import PYTHON, REPO
 from html_tables import read_tables
 from report_store import PUBLISHED, SEEDS, make_store, row_runs
 from repro.report import write_report
-from repro.report.ordering import ordering
-from repro.report.results import FAILED, NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, collect
-from repro.report.table_plan import record_plan
-from repro.store import read_record
+from repro.report.tables.ordering import ordering
+from repro.report.tables.results import FAILED, NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, collect
+from repro.report.tables.table_plan import record_plan
+from repro.runs.store import read_record
 
 pytestmark = pytest.mark.slow
 RAN = ('teacher', 'student', 'crosskd', 'again', 'pkd')
@@ -147,7 +147,7 @@ def test_gradient_figure_comes_from_the_tables_runs(rendered):
     teacher = row_runs(runs, 'teacher')[0]
     assert teacher.key in figure['caption'] and row_runs(runs, 'student')[0].key in figure['caption']
     assert 'PKD' in figure['caption'] and 'CrossKD' in figure['caption']
-    from repro.report.gradmap import gradient_figure  # another table of the same runs reuses the drawing
+    from repro.report.figures.gradmap import gradient_figure  # another table of the same runs reuses the drawing
     again = gradient_figure(spec, runs, 'tiny', png.parent)
     assert again.path == png and again.caption == figure['caption'] and png.stat().st_mtime_ns == mtime
 

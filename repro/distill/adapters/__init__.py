@@ -1,30 +1,41 @@
 """Head adapters by mmdet head class name: `adapter_for(head)` picks the one for a built head.
 
-A new adapter subclasses `HeadAdapter`, names its heads in `heads`, takes the `@register` decorator and is
-imported at the bottom of this module; the adapter tests then cover it automatically.
+A new adapter subclasses `HeadAdapter` in a module of its own, names its heads in `heads` and joins the list below;
+the adapter tests then cover it automatically.
 """
 from __future__ import annotations
 
+from repro.distill.adapters.atss import ATSSAdapter
+from repro.distill.adapters.autoassign import AutoAssignAdapter
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
+from repro.distill.adapters.ddod import DDODAdapter
+from repro.distill.adapters.fcos import FCOSAdapter
+from repro.distill.adapters.gfl import GFLAdapter
+from repro.distill.adapters.retina import RetinaAdapter
+from repro.distill.adapters.rtmdet import RTMDetAdapter
+from repro.distill.adapters.yolox import YOLOXAdapter
 from repro.errors import ReproError
 
-#: mmdet head class name -> adapter class
-ADAPTERS: dict[str, type[HeadAdapter]] = {}
+
+def _by_head(adapters) -> dict[str, type[HeadAdapter]]:
+    """mmdet head class name -> adapter class, for each head an adapter names in `heads`."""
+    found = {}
+    for cls in adapters:
+        if not cls.heads:
+            raise ValueError(f'{cls.__name__} names no heads to serve')
+        found.update(dict.fromkeys(cls.heads, cls))
+    return found
+
+
+ADAPTERS = _by_head((RetinaAdapter, ATSSAdapter, GFLAdapter, DDODAdapter, FCOSAdapter, AutoAssignAdapter,
+                     RTMDetAdapter, YOLOXAdapter))
+
 #: mmdet head class name -> why there is no adapter yet (FIDELITY.md, "Not supported yet")
 NOT_SUPPORTED = {
     'TOODHead': ('its task-decomposition modules read the outputs of every layer of one shared inter_convs stack, so a '
                  'cross-forward from layer i would need the other head\'s layers < i too; the two-tower adapter model '
                  'has no such feature (FIDELITY.md, "Not supported yet: TOOD")'),
 }
-
-
-def register(cls: type[HeadAdapter]) -> type[HeadAdapter]:
-    """Class decorator: file `cls` under each head name in `cls.heads`."""
-    if not cls.heads:
-        raise ValueError(f'{cls.__name__} names no heads to serve')
-    for name in cls.heads:
-        ADAPTERS[name] = cls
-    return cls
 
 
 def adapter_for(head) -> HeadAdapter:
@@ -37,7 +48,4 @@ def adapter_for(head) -> HeadAdapter:
     return ADAPTERS[name](head)
 
 
-# imported for their @register side effect; after `register` exists, since they import it from here
-from repro.distill.adapters import atss, autoassign, ddod, fcos, gfl, retina, rtmdet, yolox  # noqa: E402,F401
-
-__all__ = ['ADAPTERS', 'NOT_SUPPORTED', 'HeadAdapter', 'HeadOutputs', 'Targets', 'adapter_for', 'register']
+__all__ = ['ADAPTERS', 'NOT_SUPPORTED', 'HeadAdapter', 'HeadOutputs', 'Targets', 'adapter_for']

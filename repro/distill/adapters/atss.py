@@ -4,11 +4,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.retina import RetinaAdapter
 
 
-@register
 class ATSSAdapter(RetinaAdapter):
     """Decoding is RetinaNet's (the head's delta coder); targets are ATSSHead.get_targets'."""
 

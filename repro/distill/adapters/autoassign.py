@@ -13,11 +13,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
 
 
-@register
 class AutoAssignAdapter(HeadAdapter):
     heads = ('AutoAssignHead',)
 

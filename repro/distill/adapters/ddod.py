@@ -10,12 +10,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.atss import ATSSAdapter
 from repro.distill.adapters.base import HeadOutputs, Targets
 
 
-@register
 class DDODAdapter(ATSSAdapter):
     """Decoding is ATSS's (the head's delta coder); `targets` is the cls assignment, `reg_targets` the reg one."""
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.atss import ATSSAdapter
 
 
-@register
 class GFLAdapter(ATSSAdapter):
     """Targets are ATSS's (GFLHead.get_targets has the same form, and the same avg_factor convention)."""
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
 
 
-@register
 class RetinaAdapter(HeadAdapter):
     """Anchor heads whose predictors are plain convs: subclasses name theirs and say whether a Scale applies."""
 

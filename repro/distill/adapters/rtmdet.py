@@ -17,12 +17,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from repro.distill.adapters import register
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
 from repro.errors import ReproError
 
 
-@register
 class RTMDetAdapter(HeadAdapter):
     heads = ('RTMDetHead', 'RTMDetSepBNHead')
 

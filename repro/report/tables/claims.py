@@ -1,0 +1,133 @@
+"""A verdict for each of a table's claims (repro.tables.claims), from paired seeds against the measured noise.
+
+A claim says row B beats row T by more than a margin m. For each pair (B, T) the report takes the seeds both rows
+finished, the per-seed differences d_s = B_s - T_s, their mean d and its standard error
+
+    se = max(sigma * sqrt(2 / n), stdev(d_s) / sqrt(n))
+
+where sigma is the profile's measured seed-to-seed standard deviation of one run's AP (repro.report.tables.seed_noise;
+the first term is the error of a difference of two independent n-seed means) and the second term, with n >= 2,
+is what the pairs themselves show. The claim
+
+- holds where d - Z*se > m (B beats T by more than m, beyond the noise),
+- is contradicted where d + Z*se < m (it measurably does not),
+- and is inconclusive otherwise: the difference is within the noise. With one seed and no measured noise for
+  the profile there is no uncertainty to judge with, and the claim is inconclusive whatever the difference.
+
+Z = 2, about a 95% interval under normal noise. A claim over several rows (B beats each of T1, T2, ...) holds
+where every pair holds and is contradicted where any pair is; the difference shown is that of its weakest pair.
+A pair with no seed finished by both rows leaves the claim 'not run'.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from repro.report.tables.results import RowResult
+
+Z = 2.0
+HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN = 'holds', 'contradicted', 'inconclusive', 'not run'
+CLAIM_VERDICTS = (HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN)
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """B against one T: the seeds both finished, the mean paired difference and its standard error."""
+    than: str
+    seeds: tuple[int, ...]
+    diff: float | None  # None: no paired seed
+    se: float | None  # None: nothing to judge the difference with
+    verdict: str
+
+    def interval(self) -> tuple[float, float] | None:
+        if self.diff is None or self.se is None:
+            return None
+        return self.diff - Z * self.se, self.diff + Z * self.se
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: object  # repro.tables.claims.Claim
+    metric: str
+    verdict: str
+    pairs: tuple[PairTest, ...]
+
+    @property
+    def weakest(self) -> PairTest:
+        """The pair that decides the verdict: a contradicted one, else the one with the lowest lower bound."""
+        for pair in self.pairs:
+            if pair.verdict == self.verdict and self.verdict in (CONTRADICTED, NOT_RUN):
+                return pair
+        judged = [p for p in self.pairs if p.diff is not None]
+        if not judged:
+            return self.pairs[0]
+        return min(judged, key=lambda p: p.diff - Z * (p.se or 0.0))
+
+
+def per_seed(result: RowResult, metric: str) -> dict[int, float]:
+    """Seed -> the metric of the row's finished run at that seed."""
+    out = {}
+    for state in result.done:
+        value = (state.record.get('metrics') or {}).get(metric)
+        if value is not None:
+            out[state.seed] = float(value)
+    return out
+
+
+def pair_test(better: dict[int, float], than: dict[int, float], than_id: str, margin: float,
+              sigma: float | None) -> PairTest:
+    seeds = tuple(sorted(set(better) & set(than)))
+    if not seeds:
+        return PairTest(than_id, seeds, None, None, NOT_RUN)
+    diffs = [better[s] - than[s] for s in seeds]
+    n, diff = len(seeds), statistics.mean(diffs)
+    errors = [sigma * math.sqrt(2 / n)] if sigma is not None else []
+    if n >= 2:
+        errors.append(statistics.stdev(diffs) / math.sqrt(n))
+    if not errors:
+        return PairTest(than_id, seeds, diff, None, INCONCLUSIVE)
+    se = max(errors)
+    if diff - Z * se > margin:
+        verdict = HOLDS
+    elif diff + Z * se < margin:
+        verdict = CONTRADICTED
+    else:
+        verdict = INCONCLUSIVE
+    return PairTest(than_id, seeds, diff, se, verdict)
+
+
+def combine(verdicts: list[str]) -> str:
+    """A claim over several pairs: contradicted by any, not run where any pair is, holds where all hold."""
+    for verdict in (CONTRADICTED, NOT_RUN, INCONCLUSIVE):
+        if verdict in verdicts:
+            return verdict
+    return HOLDS
+
+
+def judge(spec, results: list[RowResult], default_metric: str, sigmas: dict[str, float]) -> list[ClaimResult]:
+    """Every claim of `spec` judged on `results` (repro.report.tables.results.collect); sigmas: metric -> the profile's
+    measured seed standard deviation of one run (a metric never measured is left out)."""
+    by_id = {r.row.id: r for r in results}
+    out = []
+    for claim in spec.claims:
+        metric = claim.metric or default_metric
+        better = per_seed(by_id[claim.better], metric)
+        pairs = tuple(pair_test(better, per_seed(by_id[t], metric), t, claim.margin, sigmas.get(metric)) for t in claim.than)
+        out.append(ClaimResult(claim, metric, combine([p.verdict for p in pairs]), pairs))
+    return out
+
+
+def claim_counts(judged: list[ClaimResult]) -> dict[str, int]:
+    """Verdict -> number of claims, in CLAIM_VERDICTS order, zero counts left out."""
+    tally = {v: sum(c.verdict == v for c in judged) for v in CLAIM_VERDICTS}
+    return {v: n for v, n in tally.items() if n}
+
+
+def headline(judged: list[ClaimResult]) -> str:
+    """'Claims: 5 hold, 1 contradicted, 2 inconclusive.'"""
+    if not judged:
+        return 'Claims: this table states none.'
+    words = {HOLDS: 'hold', CONTRADICTED: 'contradicted', INCONCLUSIVE: 'inconclusive', NOT_RUN: 'not run'}
+    tally = ', '.join(f'{n} {words[v] if n != 1 or v != HOLDS else "holds"}' for v, n in claim_counts(judged).items())
+    return f'Claims: {tally} (of {len(judged)}).'

@@ -1,0 +1,324 @@
+"""Real-size smoke test of the coco profile: every config trains 2 iterations at the papers' input size on a
+generated root, with stand-in (random) weights, then evaluates on a generated val image.
+
+    python -m repro.smoke                          # every config under configs/ (hours on 2 CPU cores)
+    python -m repro.smoke gfl_r50 crosskd_gfl      # some configs, by name
+    python -m repro.smoke --results                # also put the table into benchmarks/RESULTS.md
+
+Each config runs as `python -m repro.train CONFIG --profile coco` does for a user: the same code path. What
+differs is what a user could pass too: `--data-root` (a generated COCO-2017-layout root, or a CrowdHuman-layout
+one, with 4 train images and 1 val image of 640-1333 px, repro/data/real_size.py), `$REPRO_WEIGHTS` (a folder of
+stand-in checkpoints under the real files' names, made from the configs' own modules), `teacher.checkpoint=PATH`
+for teachers without zoo weights, `--trust-teacher` (a random teacher cannot detect), `train_cfg.max_epochs=1`
+and a log line per iteration. Stand-in weights give meaningless AP: the smoke checks that the path runs, and
+measures its time and memory.
+
+Results (status, seconds per iteration, peak memory, parameters, the dynamics pass's share of a real epoch) go to
+a JSON file; a config already `ok` there is not run again unless `--again`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from repro.errors import ReproError
+from repro.profiles import CONFIG_DIR, REPO_ROOT
+
+KINDS = ('detectors', 'teachers', 'methods')
+ITERATIONS = 2  # by default: 4 train images, 2 per iteration (every config's batch per process)
+COCO_ITERATIONS_PER_EPOCH = 117266 // 16  # train2017 images with boxes over the papers' 8 x 2 batch
+TIMEOUT_S = 3600
+RESULTS_MD = REPO_ROOT / 'benchmarks' / 'RESULTS.md'
+SECTION = '## Real-size smoke (`python -m repro.smoke`)'
+
+
+def all_configs() -> list[Path]:
+    return sorted(p for kind in KINDS for p in (CONFIG_DIR / kind).glob('*.py'))
+
+
+def pick(names: list[str]) -> list[Path]:
+    """Configs by name: `gfl_r50` (every kind that has one) or `detectors/gfl_r50`; all of them for none."""
+    configs = all_configs()
+    if not names:
+        return configs
+    picked, unknown = [], []
+    for name in names:
+        name = name.removesuffix('.py').removeprefix('configs/')
+        found = [p for p in configs if name in (p.stem, f'{p.parent.name}/{p.stem}')]
+        picked += [p for p in found if p not in picked]
+        unknown += [] if found else [name]
+    if unknown:
+        raise ReproError(f"no config named {', '.join(unknown)} under configs/{{{','.join(KINDS)}}}/")
+    return picked
+
+
+def roots(out: Path, iterations: int = ITERATIONS) -> dict[str | None, Path]:
+    """The generated data roots, by dataset (None: COCO), made once under `out`: 4 train images listed often
+    enough for `iterations` of 2 images, and 1 val image (an evaluation, and the dynamics pass, at the least cost)."""
+    from repro.data.real_size import write_coco_root, write_crowdhuman_root
+    made = {}
+    for name, write in ((None, write_coco_root), ('crowdhuman', write_crowdhuman_root)):
+        root = out / 'data' / f"{name or 'coco'}-{iterations}"
+        if not (root / 'COMPLETE').exists():
+            shutil.rmtree(root, ignore_errors=True)
+            write(root, num_val=1, train_entries=max(4, 2 * iterations))
+            (root / 'COMPLETE').write_text('')
+        made[name] = root
+    return made
+
+
+def _build(model_cfg):
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    import repro.distill  # noqa: F401  (the distillers' registry entries)
+    cfg = model_cfg.to_dict() if hasattr(model_cfg, 'to_dict') else dict(model_cfg)
+    return MODELS.build(_without_init(cfg))
+
+
+def _without_init(node):
+    if isinstance(node, dict):
+        return {k: _without_init(v) for k, v in node.items() if k not in ('init_cfg', 'pretrained')}
+    if isinstance(node, list):
+        return [_without_init(v) for v in node]
+    return node
+
+
+def _owners(node):
+    """(checkpoint, module config) of every part of a model config that loads a Pretrained checkpoint."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _owners(item)
+    if not isinstance(node, dict):
+        return
+    init = node.get('init_cfg')
+    if isinstance(init, dict) and init.get('type') == 'Pretrained' and 'type' in node:
+        yield init['checkpoint'], node
+    for key, value in node.items():
+        if key not in ('teacher', 'teacher_config', 'init_cfg'):
+            yield from _owners(value)
+
+
+def make_standins(compiled, folder: Path) -> list[str]:
+    """Write a random checkpoint for every weight file the run loads that the folder lacks, with its real name and
+    the keys and shapes of the module that loads it. Returns what it wrote."""
+    import torch
+
+    from repro.training.weights import local_file, needed
+    written = []
+    owners = dict(_owners(compiled.cfg.model.to_dict()))
+    for what, ref in needed(compiled):
+        target = local_file(ref)
+        if target.is_file():
+            continue
+        if what == 'pretrained':
+            state = _build(owners[ref]).state_dict()  # a bare state dict, as torchvision's and OpenMMLab's files
+        else:
+            model = compiled.teacher.cfg.model if what == 'teacher' else compiled.cfg.model
+            state = {'state_dict': _build(model).state_dict(), 'meta': {'stand_in': True}}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, target)
+        written.append(target.name)
+    return written
+
+
+def _params(model_cfg) -> float:
+    return round(sum(p.numel() for p in _build(model_cfg).parameters()) / 1e6, 2)
+
+
+def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = sys.executable) -> dict:
+    """Run one config with `threads` intra-op threads; returns its row."""
+    from repro.plan.compile import compile_config
+    weights = out / 'stand-in-weights'
+    os.environ['REPRO_WEIGHTS'] = str(weights)  # where make_standins writes, and repro.train reads
+    row = {'config': str(config.relative_to(REPO_ROOT)), 'status': 'failed', 'threads': threads}
+    start = time.time()
+    try:
+        first = compile_config(config, 'coco', data_root=str(data[None]), check_data=False)
+        dataset = (first.cfg.get('dataset') or {}).get('name')
+        root = data.get(dataset)
+        if root is None:
+            raise ReproError(f'no generated root for dataset {dataset!r}')
+        overrides = ['train_cfg.max_epochs=1', 'default_hooks.logger.interval=1', f'env_cfg.torch_threads={threads}']
+        if first.teacher and first.teacher_trained_here:  # no zoo weights: a checkpoint of the user's own
+            overrides.append(f'teacher.checkpoint={weights / (first.teacher.config.stem + "-stand-in.pth")}')
+        compiled = compile_config(config, 'coco', overrides, data_root=str(root))
+        row['stand_ins'] = make_standins(compiled, weights)
+        student = compiled.cfg.model.get('student', compiled.cfg.model)
+        row['params_m'] = {'student': _params({k: v for k, v in student.items() if k != 'teacher_config'})}
+        if compiled.teacher:
+            row['params_m']['teacher'] = _params(compiled.teacher.cfg.model)
+    except ReproError as err:
+        return {**row, 'reason': str(err)}
+    work_dir = out / 'work' / config.stem
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    cmd = [python, '-m', 'repro.train', str(config), '--profile', 'coco', '--data-root', str(root),
+           '--work-dir', str(work_dir), '--wandb', 'disabled', '--trust-teacher', *overrides]
+    # a store of its own: the teacher's evaluation run has the key a real one would have, with a stand-in AP
+    env = {**os.environ, 'REPRO_WEIGHTS': str(weights), 'REPRO_OFFLINE': '1', 'REPRO_WORK_DIRS': str(out / 'store')}
+    with open(work_dir / 'smoke.log', 'w') as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            code, usage = _wait(proc)
+        except KeyboardInterrupt:
+            proc.kill()
+            raise
+    row['wall_s'] = round(time.time() - start, 1)
+    row['peak_rss_gib'] = round(usage.ru_maxrss / 2 ** 20, 2)  # KiB on Linux
+    row.update(_measured(work_dir))
+    if code == 0:
+        row['status'] = 'ok'
+    else:
+        lines = (work_dir / 'smoke.log').read_text(errors='replace').strip().splitlines()
+        errors = [ln for ln in lines if ln.startswith('error:')]
+        row['reason'] = (errors or lines or [f'exit code {code}'])[-1][:300]
+    return row
+
+
+def _wait(proc):
+    """Wait for the child, with its resource usage (peak RSS); killed after TIMEOUT_S."""
+    deadline = time.time() + TIMEOUT_S
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage
+        if time.time() > deadline:
+            proc.kill()
+        time.sleep(0.5)
+
+
+def _measured(work_dir: Path) -> dict:
+    """Seconds per iteration (the median after the first, which carries the warm-up), GPU memory where logged, AP,
+    and the dynamics pass's share of a real-size epoch."""
+    found = {}
+    scalars = sorted(work_dir.glob('*/vis_data/scalars.json'))
+    steps = [json.loads(ln) for p in scalars for ln in p.read_text().splitlines() if '"time"' in ln]
+    steps = [s for s in steps if 'loss' in s]
+    if steps:
+        import statistics
+        found['iterations'] = len(steps)
+        found['s_per_iter'] = round(statistics.median(s['time'] for s in steps[1:] or steps), 3)
+        if any('memory' in s for s in steps):
+            found['peak_gpu_mib'] = max(s.get('memory', 0) for s in steps)
+    try:
+        record = json.loads((work_dir / 'result.json').read_text())
+        found['AP'] = record.get('metrics', {}).get('AP')
+        found['effective_batch'], found['lr'] = record.get('effective_batch'), record.get('lr')
+    except (OSError, ValueError):
+        pass
+    try:
+        dynamics = json.loads((work_dir / 'dynamics.json').read_text())
+    except (OSError, ValueError):
+        dynamics = {}
+    passes = dynamics.get('pass_seconds') or []
+    if passes and dynamics.get('images') and 's_per_iter' in found:
+        from repro.training.dynamics import SUBSET_IMAGES  # a real run's subset: more val images than the smoke has
+        found['dynamics_pass_s'] = round(max(passes) * SUBSET_IMAGES / dynamics['images'], 2)
+        share = found['dynamics_pass_s'] / (found['s_per_iter'] * COCO_ITERATIONS_PER_EPOCH)
+        found['dynamics_share_pct'] = round(100 * share, 4)
+    return found
+
+
+def table(rows: list[dict]) -> str:
+    head = ('| Config | Status | s / iteration | Peak RSS (GiB) | Peak GPU (MiB) | Params student / teacher (M) '
+            '| Dynamics pass, % of an epoch |\n|---|---|---|---|---|---|---|\n')
+    lines = []
+    for r in rows:
+        params = r.get('params_m') or {}
+        p = ' / '.join(str(params[k]) for k in ('student', 'teacher') if k in params)
+        status = r['status'] if r['status'] == 'ok' else f"{r['status']}: {r.get('reason', '')}".replace('|', '\\|')
+        lines.append(f"| `{Path(r['config']).parent.name}/{Path(r['config']).stem}` | {status} | {r.get('s_per_iter', '–')} | "
+                     f"{r.get('peak_rss_gib', '–')} | {r.get('peak_gpu_mib', '–')} | {p or '–'} | "
+                     f"{r.get('dynamics_share_pct', '–')} |")
+    return head + '\n'.join(lines) + '\n'
+
+
+def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
+    """Replace (or append) the smoke section of benchmarks/RESULTS.md."""
+    from repro.training.dynamics import SUBSET_IMAGES
+    text = path.read_text() if path.exists() else ''
+    ok = sum(r['status'] == 'ok' for r in summary['rows'])
+    body = (f"{SECTION}\n\n{ok} of {len(summary['rows'])} configs ran {summary['iterations']} training iterations and an "
+            f"evaluation at real size on {summary['device']}, with stand-in (random) weights, in "
+            f"{summary['wall_min']} min ({summary['date']}, commit {summary['commit']}; `{summary['command']}`). "
+            'Seconds per iteration are the median after the first; peak RSS is the training process\'s. The dynamics '
+            f'pass is one pass of TrainingDynamics over its val subset (scaled to a real run\'s {SUBSET_IMAGES} images), '
+            f'against {COCO_ITERATIONS_PER_EPOCH} iterations '
+            'of a real epoch at that speed.\n\n' + table(summary['rows']))
+    if SECTION in text:
+        start = text.index(SECTION)
+        end = text.find('\n## ', start + len(SECTION))
+        text = text[:start] + body + (text[end + 1:] if end >= 0 else '')
+    else:
+        text = text.rstrip('\n') + '\n\n' + body
+    path.write_text(text)
+
+
+def run(args, argv=None) -> None:
+    """Smoke the configs `args` names (repro/smoke.py parses them), keeping each result in the JSON as it comes."""
+    import torch
+
+    from repro.runs.store import work_dirs_root
+    configs = pick(args.configs)
+    if args.threads < 1 or args.iterations < 1:
+        raise ReproError('--threads and --iterations must be at least 1')
+    out = (args.out or work_dirs_root() / 'smoke').resolve()
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    path = args.json or out / f"smoke-{device}{'' if args.iterations == ITERATIONS else f'-{args.iterations}it'}.json"
+    kept = {r['config']: r for r in _read(path).get('rows', [])}
+    out.mkdir(parents=True, exist_ok=True)
+    data = roots(out, args.iterations)
+    print('Stand-in (random) weights throughout: the AP means nothing, the path and its costs do.')
+    for i, config in enumerate(configs, 1):
+        rel = str(config.relative_to(REPO_ROOT))
+        if not args.again and kept.get(rel, {}).get('status') == 'ok':
+            print(f'[{i}/{len(configs)}] {config.stem}: ok before, kept (--again reruns it)')
+            continue
+        row = kept[rel] = smoke_one(config, out, data, args.threads)
+        detail = (f"{row.get('s_per_iter')} s/iter, {row.get('peak_rss_gib')} GiB" if row['status'] == 'ok'
+                  else row.get('reason'))
+        print(f"[{i}/{len(configs)}] {config.stem}: {row['status']} ({detail}; stand-in weights)", flush=True)
+        _write(path, kept, device, args.iterations, argv)
+    summary = _write(path, kept, device, args.iterations, argv)
+    print(table(summary['rows']), end='')
+    print(f'-> {path}')
+    if args.results:
+        write_results_md(summary)
+        print(f'-> {RESULTS_MD}')
+    failed = [r for r in summary['rows'] if r['status'] != 'ok']
+    if failed:
+        raise ReproError(f"{len(failed)} of {len(summary['rows'])} configs failed: "
+                         f"{', '.join(Path(r['config']).stem for r in failed)} (reasons in {path})")
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, rows: dict, device: str, iterations: int, argv) -> dict:
+    from repro.runs.atomic import atomic_write_json
+    from repro.training.provenance import git_commit
+    summary = {'device': _device_name(device), 'iterations': iterations, 'date': time.strftime('%Y-%m-%d'), 'commit': git_commit()[:7],
+               'command': 'python -m repro.smoke ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+               'wall_min': round(sum(r.get('wall_s', 0) for r in rows.values()) / 60, 1),
+               'rows': sorted(rows.values(), key=lambda r: r['config'])}
+    atomic_write_json(path, summary)
+    return summary
+
+
+def _device_name(device: str) -> str:
+    import torch
+    if device == 'cuda':
+        return torch.cuda.get_device_name(0)
+    return f'CPU ({os.cpu_count()} cores)'
+

@@ -1,0 +1,119 @@
+"""The real-size path (repro/training/smoke.py, repro/data/real_size.py): generated COCO and CrowdHuman roots at real image
+sizes, stand-in weights with the real files' names and keys, and one line for every missing weight file. The smoke's
+CI subset runs in tests/training/test_gpu_check.py, inside the GPU check's reduced mode."""
+import json
+
+import pytest
+import torch
+
+from repro.training import smoke
+from repro.data.real_size import SIZES, write_coco_root, write_crowdhuman_root
+from repro.errors import ReproError
+from repro.plan.compile import compile_config
+from repro.profiles import CONFIG_DIR
+
+
+@pytest.fixture(scope='module')
+def coco_root(tmp_path_factory):
+    return write_coco_root(tmp_path_factory.mktemp('coco'), num_train=2, num_val=1)
+
+
+def test_the_generated_roots_have_real_sizes_and_the_datasets_categories(coco_root, tmp_path):
+    from mmdet.datasets import CocoDataset
+    train = json.loads((coco_root / 'annotations/instances_train2017.json').read_text())
+    assert [c['name'] for c in train['categories']] == list(CocoDataset.METAINFO['classes'])
+    assert [(i['width'], i['height']) for i in train['images']] == list(SIZES[:2])
+    sizes = {i['id']: (i['width'], i['height']) for i in train['images']}
+    for ann in train['annotations']:
+        x, y, w, h = ann['bbox']
+        width, height = sizes[ann['image_id']]
+        assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width + 0.1 and y + h <= height + 0.1
+    assert (coco_root / 'train2017' / train['images'][0]['file_name']).is_file()
+    crowd = write_crowdhuman_root(tmp_path / 'crowd', num_train=1, num_val=1)
+    val = json.loads((crowd / 'annotations/crowdhuman_val.json').read_text())
+    assert val['categories'] == [{'id': 1, 'name': 'person', 'supercategory': 'person'}]
+    assert (crowd / 'Images' / val['images'][0]['file_name']).is_file()
+
+
+def test_configs_are_picked_by_name_or_kind():
+    assert [p.relative_to(CONFIG_DIR).as_posix() for p in smoke.pick(['gfl_r50'])] == [
+        'detectors/gfl_r50.py', 'teachers/gfl_r50.py']
+    assert smoke.pick(['configs/methods/crosskd_gfl.py']) == [CONFIG_DIR / 'methods/crosskd_gfl.py']
+    assert len(smoke.pick([])) == len(smoke.all_configs()) > 90
+    with pytest.raises(ReproError, match=r'^no config named gfl_r9 under configs/\{detectors,teachers,methods\}/$'):
+        smoke.pick(['gfl_r9'])
+
+
+def test_stand_ins_carry_the_real_names_and_the_loading_modules_keys(coco_root, tmp_path, monkeypatch):
+    from mmdet.models.backbones import ResNet
+
+    from repro.distill.teacher import load_teacher
+    monkeypatch.setenv('REPRO_WEIGHTS', str(tmp_path))
+    compiled = compile_config(CONFIG_DIR / 'methods/crosskd_gfl.py', 'coco', data_root=str(coco_root))
+    written = smoke.make_standins(compiled, tmp_path)
+    assert written == ['resnet50-0676ba61.pth', compiled.teacher_checkpoint.rsplit('/', 1)[1]]
+    backbone = torch.load(tmp_path / written[0], weights_only=True)
+    assert backbone.keys() == ResNet(depth=50).state_dict().keys()  # a bare state dict, as torchvision's
+    load_teacher(smoke._build(compiled.teacher.cfg.model), compiled.teacher_checkpoint)  # strict keys and shapes
+    assert smoke.make_standins(compiled, tmp_path) == []  # there already
+
+
+@pytest.fixture
+def refused(capsys, tmp_path, monkeypatch):
+    """`python -m repro.train ARGS` in this process, which must stop with one `error:` line (exit status 2)."""
+    import repro.train
+    from repro.cli import run_cli
+    monkeypatch.setenv('REPRO_WEIGHTS', str(tmp_path / 'weights'))
+
+    def refuse(*argv) -> str:
+        with pytest.raises(SystemExit) as exit_:
+            run_cli(lambda: repro.train.main([*argv, '--wandb', 'disabled']))
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and 'Traceback' not in err, err
+        lines = [ln for ln in err.splitlines() if ln.startswith('error:')]
+        assert len(lines) == 1, err
+        return lines[0]
+    return refuse
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config, what, url', [
+    ('detectors/gfl_r50.py', 'pretrained', 'https://download.pytorch.org/models/resnet50-0676ba61.pth'),
+    ('methods/crosskd_gfl.py', 'teacher', 'https://download.openmmlab.com/mmdetection/v2.0/gfl/'
+     'gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'),
+    ('methods/ld_gfl.py', 'teacher', 'https://download.openmmlab.com/mmdetection/v2.0/gfl/'
+     'gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth')])
+def test_a_missing_weight_file_is_one_line(refused, coco_root, tmp_path, config, what, url):
+    """A backbone's ImageNet weights, a zoo teacher and LD's teacher, none in the weights folder, offline: one line
+    naming the file, its URL and how to provide it, never a traceback or a random initialisation."""
+    name = url.rsplit('/', 1)[1]
+    line = refused(str(CONFIG_DIR / config), '--profile', 'coco', '--data-root', str(coco_root))
+    assert line.startswith(f"error: {what} weights {name} are not in {tmp_path / 'weights'} and $REPRO_OFFLINE "
+                           f'forbids downloading them from {url}; download the file into'), line
+
+
+@pytest.mark.slow(minutes=5)  # measured in CI on 2 cores (tests/conftest.py orders by it)
+def test_torchrun_runs_a_real_size_distilled_config_on_two_cpu_processes(tmp_path, monkeypatch):
+    """torchrun --nproc_per_node 2 (gloo) of CrossKD R50 -> R18 at 1333x800 with stand-in weights, 1 iteration of 2
+    images a process: one record, with the effective batch of both processes and the LR scaled to it, and one W&B
+    run (offline), not one per process."""
+    import os
+    import subprocess
+
+    from conftest import PYTHON, REPO
+    data = smoke.roots(tmp_path, iterations=1)
+    weights = tmp_path / 'weights'
+    monkeypatch.setenv('REPRO_WEIGHTS', str(weights))
+    config = CONFIG_DIR / 'methods/crosskd_retinanet_r18.py'
+    smoke.make_standins(compile_config(config, 'coco', data_root=str(data[None])), weights)
+    work_dir = tmp_path / 'run'
+    env = {**os.environ, 'REPRO_WORK_DIRS': str(tmp_path / 'store'), 'CUDA_VISIBLE_DEVICES': '', 'WANDB_SILENT': 'true'}
+    done = subprocess.run([PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
+                           '-m', 'repro.train', str(config), '--launcher', 'pytorch', '--profile', 'coco',
+                           '--data-root', str(data[None]), '--work-dir', str(work_dir), '--wandb', 'offline',
+                           'train_cfg.max_epochs=1'], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    record = json.loads((work_dir / 'result.json').read_text())
+    assert record['status'] == 'done' and record['effective_batch'] == 4
+    assert record['lr'] == pytest.approx(0.01 * 4 / 16) and 'AP' in record['metrics']
+    assert len(list(work_dir.rglob('offline-run-*'))) == 1
