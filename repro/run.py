@@ -19,10 +19,11 @@ import sys
 from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.plan.cache import plan_for
+from repro.plan.dag import plan_text
 from repro.profiles import PROFILES, choose_profile
 from repro.tables.listing import describe, list_json, list_text
 from repro.tables.spec import check_configs, load_all, resolve
-from repro.plan.validate import WANDB_MODES, check_environment, check_launch_options
+from repro.plan.validate import WANDB_MODES, check_data, check_environment, check_launch_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,43 +142,6 @@ def preflight(spec, args) -> None:
     if args.launcher != 'local':  # torchrun's GPUs, Slurm's sbatch (a dry run imports no mmengine for the local one)
         from repro.runs.launch import check_launcher
         check_launcher(args)
-
-
-def check_data(runs, profile: str, data_root: str | None) -> None:
-    """coco profile: the dataset root of every run (COCO's, or CrowdHuman's) is there and complete."""
-    from repro.data.own_dataset import read_description
-    from repro.profiles import check_coco_root, check_dataset_root, coco_root, dataset_root
-    if profile != 'coco' or read_description(data_root):  # a dataset of one's own: repro.compare validated it
-        return
-    for name in sorted({run.dataset or '' for run in runs}):
-        if name:
-            check_dataset_root(name, dataset_root(name, data_root))
-        else:
-            check_coco_root(coco_root(data_root))
-
-
-def plan_text(spec, runs, profile: str) -> str:
-    lines = [f'{spec.id}: {len(runs)} runs under the {profile} profile']
-    total = 0.0
-    states = {run.key: run.status() for run in runs}  # each record read once
-    for run in runs:
-        state = states[run.key]
-        hours = run.gpu_hours
-        total += hours or 0.0
-        needs = f' after {run.needs}' if run.needs else ''
-        cost = f', ~{hours:g} GPU-h' if hours is not None else ''
-        rows = ', '.join(r.rpartition('/')[2] for r in run.rows) or '(teacher of others)'
-        what = ' (evaluates the zoo weights)' if run.evaluate_from else ''
-        lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{what}{needs}{cost}  rows: {rows}')
-        evaluate = f' --evaluate-from {run.evaluate_from}' if run.evaluate_from else ''
-        lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}{evaluate}".rstrip())
-    done = sum(state == 'done' for state in states.values())
-    evaluations = sum(bool(run.evaluate_from) for run in runs)
-    lines.append(f'{done} done, {len(runs) - done} to run' +
-                 (f' ({evaluations} of the {len(runs)} runs evaluate zoo weights)' if evaluations else '') +
-                 (f'; about {total:.1f} GPU-hours on V100-class GPUs (rough, see repro/plan/dag.py)' if profile == 'coco'
-                  else ''))
-    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -120,7 +120,9 @@ def _run_rows(points: list, options) -> list[str]:
     from repro.plan.dag import plan
     from repro.plan.cache import plan_for
     from repro.report import write_report
-    from repro.run import check_data, plan_text, preflight
+    from repro.plan.dag import plan_text
+    from repro.plan.validate import check_data
+    from repro.run import preflight
     from repro.runs.launch import launch
     spec, profile = points[0].spec, points[0].profile
     wanted = {pt.row.id for pt in points}
@@ -146,7 +148,9 @@ def run_one(params: dict, options) -> None:
     """One sweep run, as a W&B agent starts it: the row its parameters select, planned and launched like a table
     run (its teacher run first if missing; a finished run is reused and its metrics logged to the agent's run)."""
     from repro.plan.cache import plan_for
-    from repro.run import check_data, plan_text, preflight
+    from repro.plan.dag import plan_text
+    from repro.plan.validate import check_data
+    from repro.run import preflight
     from repro.runs.launch import launch
     from repro.runs.store import read_record
     from repro.plan.sweep_points import point

@@ -145,7 +145,7 @@ def test_cli_prints_every_problem_as_one_error_line(coco_folder, tmp_path):
 
 
 def test_method_configs_follow_the_student_family():
-    from repro.compare import family_of, method_config, student_overrides
+    from repro.tables.compare import family_of, method_config, student_overrides
     assert family_of('configs/detectors/gfl_r18.py') == 'gfl'
     assert method_config('ld', 'gfl') == 'configs/methods/ld_gfl.py'
     with pytest.raises(ReproError, match=r'no config for ld on atss: configs/methods/ld_atss.py does not exist; '

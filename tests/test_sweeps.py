@@ -254,7 +254,7 @@ def test_offline_sweep_trains_both_runs_and_the_table_reuses_them(layer_table, t
 @pytest.mark.slow
 def test_under_an_agent_the_row_logs_into_the_agents_run_and_its_teacher_does_not(layer_table, tmp_path,
                                                                                  monkeypatch):
-    from test_tracking import read_offline_run
+    from wandb_files import read_offline_run
     spec, _ = layer_table
     monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
     monkeypatch.setenv('WANDB_DIR', str(tmp_path / 'agent'))

@@ -109,3 +109,28 @@ def estimate_gpu_hours(cfg) -> float | None:
 def _per_image(backbone) -> float | None:
     kind = backbone.get('type')
     return SECONDS_PER_IMAGE.get((kind, backbone.get('depth'))) or SECONDS_PER_IMAGE.get((kind, None))
+
+
+def plan_text(spec, runs, profile: str) -> str:
+    lines = [f'{spec.id}: {len(runs)} runs under the {profile} profile']
+    total = 0.0
+    states = {run.key: run.status() for run in runs}  # each record read once
+    for run in runs:
+        state = states[run.key]
+        hours = run.gpu_hours
+        total += hours or 0.0
+        needs = f' after {run.needs}' if run.needs else ''
+        cost = f', ~{hours:g} GPU-h' if hours is not None else ''
+        rows = ', '.join(r.rpartition('/')[2] for r in run.rows) or '(teacher of others)'
+        what = ' (evaluates the zoo weights)' if run.evaluate_from else ''
+        lines.append(f'  {run.key}  {state:<11} {run.role:<9} {run.name}{what}{needs}{cost}  rows: {rows}')
+        evaluate = f' --evaluate-from {run.evaluate_from}' if run.evaluate_from else ''
+        lines.append(f"      {run.config} {' '.join(run.overrides)} --seed {run.seed}{evaluate}".rstrip())
+    done = sum(state == 'done' for state in states.values())
+    evaluations = sum(bool(run.evaluate_from) for run in runs)
+    lines.append(f'{done} done, {len(runs) - done} to run' +
+                 (f' ({evaluations} of the {len(runs)} runs evaluate zoo weights)' if evaluations else '') +
+                 (f'; about {total:.1f} GPU-hours on V100-class GPUs (rough, see repro/plan/dag.py)' if profile == 'coco'
+                  else ''))
+    return '\n'.join(lines)
+

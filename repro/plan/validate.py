@@ -188,3 +188,17 @@ def check_named_folders(args) -> None:
     for flag in ('--data-root', '--work-dir'):
         if getattr(args, flag.removeprefix('--').replace('-', '_'), None) == '':
             _refuse(flag, '', f'name a folder, or leave {flag} out')
+
+
+def check_data(runs, profile: str, data_root: str | None) -> None:
+    """coco profile: the dataset root of every run (COCO's, or CrowdHuman's) is there and complete."""
+    from repro.data.own_dataset import read_description
+    from repro.profiles import check_coco_root, check_dataset_root, coco_root, dataset_root
+    if profile != 'coco' or read_description(data_root):  # a dataset of one's own: repro.compare validated it
+        return
+    for name in sorted({run.dataset or '' for run in runs}):
+        if name:
+            check_dataset_root(name, dataset_root(name, data_root))
+        else:
+            check_coco_root(coco_root(data_root))
+

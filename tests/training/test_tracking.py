@@ -1,6 +1,4 @@
 """W&B tracking: offline runs hold what was logged (read back from the .wandb file), modes, fallback."""
-import json
-from pathlib import Path
 import os
 
 import pytest
@@ -8,50 +6,9 @@ import pytest
 from conftest import FAST
 from repro.errors import ReproError
 from repro.profiles import CONFIG_DIR
-from repro.training.tracking import wandb_mode
 from repro.runs.lifecycle import train
-
-from wandb.proto import wandb_internal_pb2
-
-BLOCK = 32768
-
-
-def wandb_records(path):
-    """The protobuf Records of an offline run's .wandb file (a LevelDB-style log after a 7-byte header)."""
-    data = Path(path).read_bytes()
-    assert data[:4] == b':W&B'
-    pos, pending = 7, b''
-    while pos + 7 <= len(data):
-        left = BLOCK - pos % BLOCK
-        if left < 7:
-            pos += left
-            continue
-        length, kind = int.from_bytes(data[pos + 4:pos + 6], 'little'), data[pos + 6]
-        chunk = data[pos + 7:pos + 7 + length]
-        pos += 7 + length
-        if kind == 1:
-            yield chunk
-        elif kind == 2:
-            pending = chunk
-        elif kind == 3:
-            pending += chunk
-        elif kind == 4:
-            yield pending + chunk
-        elif kind == 0:
-            pos += BLOCK - pos % BLOCK if pos % BLOCK else 0
-
-
-def read_offline_run(path):
-    out = {'history': [], 'run': None}
-    for raw in wandb_records(path):
-        rec = wandb_internal_pb2.Record()
-        rec.ParseFromString(raw)
-        kind = rec.WhichOneof('record_type')
-        if kind == 'history':
-            out['history'].append({i.key or '/'.join(i.nested_key): json.loads(i.value_json) for i in rec.history.item})
-        elif kind == 'run':
-            out['run'] = rec.run
-    return out
+from repro.training.tracking import wandb_mode
+from wandb_files import read_offline_run
 
 
 def test_modes_and_fallback(monkeypatch, capsys):
