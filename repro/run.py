@@ -113,7 +113,7 @@ def run_table(spec, args) -> None:
         return
     from repro.runs.launch import launch, move_aside
     from repro.report import write_report
-    from repro.report.tables.table_plan import record_plan
+    from repro.plan.seeds import record_plan
     for run in runs:
         if 'all' in args.rerun or {r.rpartition('/')[2] for r in run.rows} & set(args.rerun):
             moved = move_aside(run)

@@ -11,7 +11,7 @@ from repro.report.tables.results import DEFAULT_TOLERANCE
 
 def planned_seeds(spec, runs):
     """The SeedPlan of runs planned by a caller that did not say why: the seeds its rows' runs have."""
-    from repro.report.tables.table_plan import SeedPlan
+    from repro.plan.seeds import SeedPlan
     seeds = {run.seed for run in runs if any(r.rpartition('/')[0] == spec.id for r in run.rows)}
     return SeedPlan(max(seeds, default=0) + 1, 'the seeds this report was planned with')
 
@@ -51,7 +51,7 @@ def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, to
         wandb: W&B mode of the report run (online / offline / disabled; default $REPRO_WANDB, else offline).
         figures: draw the table's figures (gradient maps, ...) from its runs' checkpoints.
         echo: print the table (Markdown) and where the files went.
-        seed_plan: the seeds `runs` were planned with and why (repro.report.tables.table_plan.SeedPlan); default: the
+        seed_plan: the seeds `runs` were planned with and why (repro.plan.seeds.SeedPlan); default: the
             seeds of the runs, for no stated reason.
 
     Returns:

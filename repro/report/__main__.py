@@ -16,7 +16,7 @@ from repro.errors import ReproError
 from repro.profiles import PROFILES, default_profile
 from repro.report import default_report_dir, write_report
 from repro.report.tables.results import DEFAULT_TOLERANCE
-from repro.report.tables.table_plan import seed_count, seed_plan
+from repro.plan.seeds import seed_count, seed_plan
 from repro.plan.validate import WANDB_MODES
 
 

@@ -14,7 +14,7 @@ from report_store import write_done
 from repro.errors import ReproError
 from repro.plan.dag import plan
 from repro.report.__main__ import main as report_main
-from repro.report.tables.table_plan import plan_record_path, record_plan
+from repro.plan.seeds import plan_record_path, record_plan
 from repro.tables.spec import load_spec
 
 TEACHER = FAST + ['train_cfg.max_epochs=1']

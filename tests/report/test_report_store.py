@@ -15,7 +15,7 @@ from report_store import PUBLISHED, SEEDS, make_store, row_runs
 from repro.report import write_report
 from repro.report.tables.ordering import ordering
 from repro.report.tables.results import FAILED, NOT_COMPARABLE, NOT_REPRODUCED, NOT_RUN, REPRODUCED, collect
-from repro.report.tables.table_plan import record_plan
+from repro.plan.seeds import record_plan
 from repro.runs.store import read_record
 
 pytestmark = pytest.mark.slow

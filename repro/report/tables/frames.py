@@ -15,7 +15,7 @@ from repro.report.tables.provenance import TableProvenance
 from repro.report.tables.results import COMPARABLE_PROFILES, RowResult, counts
 from repro.report.tables.seed_noise import SeedNoise
 from repro.tables.spec import is_named
-from repro.report.tables.table_plan import SeedPlan, seeds_text
+from repro.plan.seeds import SeedPlan, seeds_text
 from repro.tables.spec import PAPERS
 
 DASH = '—'
