@@ -52,6 +52,9 @@ def add_launch_args(parser) -> None:
     parser.add_argument('--seeds', type=int, default=1, help='repeat every run over this many seeds (0..N-1)')
     parser.add_argument('--rerun', metavar='ROW|all', action='append', default=[],
                         help='train these rows again from scratch (the old work dir is kept beside, renamed)')
+    parser.add_argument('--restore', metavar='DIR',
+                        help='put back the kept records (result.json copies) in DIR, such as reports/tiny/runs, for '
+                             'runs the store has not finished: they count as finished, without weights')
     parser.add_argument('--launcher', choices=('local', 'torchrun', 'slurm'), default='local',
                         help='local: this machine; torchrun: each run on --gpus processes; slurm: submitit jobs')
     parser.add_argument('--jobs', type=int, default=1, help='local: parallel training processes (default 1: '
@@ -112,13 +115,20 @@ def run_table(spec, args) -> None:
         check_data(runs, profile, args.data_root)  # after the plan, which is worth seeing without the data
         return
     from repro.runs.launch import launch, move_aside
+    from repro.runs.restore import restore, retrain_teachers
     from repro.report import write_report
     from repro.plan.seeds import record_plan
+    if args.restore:
+        restored = restore(runs, args.restore)
+        print(f'{len(restored)} of {len(runs)} runs put back from the kept records in {args.restore}')
     for run in runs:
         if 'all' in args.rerun or {r.rpartition('/')[2] for r in run.rows} & set(args.rerun):
             moved = move_aside(run)
             if moved:
                 print(f'{run.name}: retraining; the earlier run is kept in {moved}')
+    for run in retrain_teachers(runs):
+        print(f'{run.name}: put back from a kept record without weights, which runs still to train need: it trains '
+              'again')
     seed_plan = record_plan(spec, profile, args.seeds)  # what `repro.report TABLE` reports from now on
     outcome = launch(runs, profile, args, f'{spec.id} ({profile})')
     print()

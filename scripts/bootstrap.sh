@@ -66,6 +66,7 @@ if ! mmcv_works; then
   [ -x "$BVENV/bin/python" ] || "$PY" -m venv "$BVENV"
   "$BVENV/bin/python" -m pip install -q --disable-pip-version-check "torch==${TORCH_TAG%%+*}" wheel numpy packaging ninja
   # torch 2.13 declares setuptools>=77, which no longer builds mmcv: downgrade afterwards (pip warns, the build works)
+  log "pip's warning below that torch requires setuptools>=77 is expected: only this build venv is downgraded"
   "$BVENV/bin/python" -m pip install -q --disable-pip-version-check 'setuptools<70'
   mkdir -p "$BUILT"
   if "$VPY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then

@@ -41,7 +41,8 @@ def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEF
 
 def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, tolerance: float = DEFAULT_TOLERANCE,
                  wandb: str | None = None, figures: bool = True, echo: bool = True, seed_plan=None) -> Path:
-    """Render one table's report into out_dir (default reports/<profile>/) and rebuild its index.html.
+    """Render one table's report into out_dir (default reports/<profile>/) and rebuild its index.html; copy the
+    record of each of its finished runs into out_dir/runs/ (repro.runs.restore puts them back with --restore).
 
     Args:
         spec: the table (repro.tables.spec.TableSpec).
@@ -60,12 +61,14 @@ def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, to
     from repro.report.tables.page import write_index, write_manifest
     from repro.report.tables.render import markdown_body, write_all
     from repro.report.tables.wandb_run import log_report
+    from repro.runs.restore import keep_records
     out_dir = Path(out_dir) if out_dir is not None else default_report_dir(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(spec, runs, profile, out_dir, tolerance, figures, seed_plan)
     report.provenance.report_run = log_report(report, out_dir, wandb)
     paths = write_all(report, out_dir)
     write_manifest(report, paths, out_dir)
+    keep_records(runs, out_dir)
     index = write_index(out_dir, profile)
     if echo:
         print(markdown_body(report))

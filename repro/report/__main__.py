@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--wandb', choices=WANDB_MODES,
                         help='W&B mode of the report runs (default: offline, or $REPRO_WANDB)')
     parser.add_argument('--no-figures', action='store_true', help='tables only')
+    parser.add_argument('--restore', metavar='DIR',
+                        help='first put back the kept records (result.json copies) in DIR, such as reports/tiny/runs, '
+                             'for runs the store has not finished')
     return parser
 
 
@@ -66,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         runs, chosen, seeds_note = plan_table(spec, profile, args.seeds)
         if seeds_note:
             print(f'note: {seeds_note}', file=sys.stderr)
+        if args.restore:
+            from repro.runs.restore import restore
+            print(f'{len(restore(runs, args.restore))} of {len(runs)} runs put back from the kept records in '
+                  f'{args.restore}')
         write_report(spec, runs, profile, out_dir, args.tolerance, args.wandb, figures=not args.no_figures,
                      seed_plan=chosen)
         return
@@ -85,6 +92,9 @@ def render_all(specs: dict, profile: str, out_dir, args) -> None:
         except ReproError as err:
             notes[spec.id] = f'not run: cannot plan it: {err}'
             continue
+        if args.restore:
+            from repro.runs.restore import restore
+            restore(runs, args.restore)
         if not has_records(runs):
             remove_rendered(out_dir, spec.path.stem)
             continue

@@ -32,8 +32,8 @@ from repro.plan.compile import WEIGHTS_FILE, compile_config
 from repro.plan.validate import check, check_environment, check_resume, check_writable
 from repro.profiles import choose_profile
 from repro.runs.progress import ProgressFile
-from repro.runs.store import (RESULT_FILE, claim, default_work_dir, finished, merge_rows, read_record, running_record,
-                              status, teacher_dir, write_record)
+from repro.runs.store import (RESULT_FILE, claim, default_work_dir, drop_restored, finished, merge_rows, read_record,
+                              running_record, status, teacher_dir, write_record)
 from repro.training import runner
 from repro.training.export import EXPORT_DIR, describe, write_pair
 
@@ -72,6 +72,9 @@ def train(config: str | Path, overrides: list[str] | None = None, profile: str |
     if status(work_dir, compiled.run_key) == 'done':
         return _already_done(work_dir, rows, name)
     teacher = compiled.teacher
+    if teacher and compiled.teacher_trained_here and drop_restored(teacher_dir(compiled)):
+        print(f'{name}: its teacher run {teacher.config.name} was put back from a kept record, without the weights '
+              'this run loads: it trains again')
     if teacher and compiled.teacher_trained_here and status(teacher_dir(compiled), teacher.run_key) != 'done':
         # every rank would have to join; and a real-size teacher is days of training that deserves a run of its own
         if launcher != 'none' or profile == 'coco':

@@ -22,6 +22,7 @@ from repro.profiles import REPO_ROOT
 RESULT_FILE = 'result.json'
 WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights (a distiller's: the plain student's)
 LOCK_FILE = '.lock'
+RESTORED = 'restored_from'  # in a record put back from a kept copy (repro.runs.restore): the copy it came from
 STATUSES = ('pending', 'running', 'interrupted', 'failed', 'stale', 'done')
 
 
@@ -73,9 +74,20 @@ def is_locked(work_dir: str | Path) -> bool:
 
 def finished(work_dir: str | Path, record: dict | None) -> bool:
     """A 'done' record whose weights are there (runs of harness versions before weights.pth was written are not),
-    or that evaluated weights from elsewhere (`evaluated_from`: a zoo teacher's row)."""
+    that evaluated weights from elsewhere (`evaluated_from`: a zoo teacher's row), or that was put back from a kept
+    copy without its weights (`restored_from`: repro.runs.restore)."""
     return bool(record) and record.get('status') == 'done' and (
-        bool(record.get('evaluated_from')) or (Path(work_dir) / WEIGHTS_FILE).exists())
+        bool(record.get('evaluated_from')) or bool(record.get(RESTORED)) or (Path(work_dir) / WEIGHTS_FILE).exists())
+
+
+def drop_restored(work_dir: str | Path) -> bool:
+    """Remove a record put back without weights (repro.runs.restore), so that its run trains again; whether there
+    was one."""
+    record = read_record(work_dir)
+    if not record or not record.get(RESTORED):
+        return False
+    (Path(work_dir) / RESULT_FILE).unlink()
+    return True
 
 
 def status(work_dir: str | Path, run_key: str) -> str:

@@ -1,0 +1,67 @@
+"""Kept records: a run's `result.json` copied out of the store (a report writes them into `<report dir>/runs/`;
+`reports/tiny/runs/` is committed), and put back with `--restore DIR`, so that a long experiment outlives the
+machine it ran on: a machine may be reclaimed with its store, but not with the repository.
+
+A kept record has no weights. Put back, it counts as a finished run (`restored_from` in its record: reports average
+it, figures and export skip it, for they need weights), unless a run that still has to train needs its weights: a
+teacher whose students are not all finished trains again, and gives the same numbers, runs being deterministic.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from repro.errors import ReproError
+from repro.runs.atomic import atomic_write_json
+from repro.runs.store import RESTORED, RESULT_FILE, drop_restored, read_record, write_record
+
+
+def keep_records(runs, out_dir: Path) -> int:
+    """Copy the record of every finished run of `runs` (repro.plan.dag.PlannedRun) into out_dir/runs/; returns
+    how many."""
+    kept = 0
+    for run in runs:
+        record = read_record(run.work_dir) if (run.work_dir / RESULT_FILE).exists() else None
+        if not record or record.get('run_key') != run.key or run.status() != 'done':
+            continue
+        (out_dir / 'runs').mkdir(parents=True, exist_ok=True)
+        record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
+        atomic_write_json(out_dir / 'runs' / f'{run.work_dir.name}.json', record)  # the store's own format
+        kept += 1
+    return kept
+
+
+def restore(runs, records_dir: str | Path) -> list:
+    """Put the kept records in records_dir back into the store for the runs of `runs` (repro.plan.dag.PlannedRun)
+    that have no finished record; retrain_teachers then takes back those whose weights a run still to train needs.
+    Returns the restored runs."""
+    folder = Path(records_dir)
+    if not folder.is_dir():
+        raise ReproError(f'--restore {records_dir}: no such folder; give one that holds kept result.json copies, '
+                         'such as reports/tiny/runs')
+    kept = {}
+    for path in sorted(folder.glob('*.json')):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ReproError(f'--restore: {path} is not a run record ({err}); move it away') from None
+        if isinstance(record, dict) and record.get('status') == 'done' and record.get('run_key'):
+            kept[record['run_key']] = (path, record)
+    restored = [run for run in runs if run.key in kept and run.status() not in ('done', 'running')]
+    for run in restored:
+        path, record = kept[run.key]
+        run.work_dir.mkdir(parents=True, exist_ok=True)
+        write_record(run.work_dir, {**record, RESTORED: str(path)})
+    return restored
+
+
+def retrain_teachers(runs) -> list:
+    """The runs of `runs` put back without weights that a run still to train needs (a teacher): their records are
+    dropped, so that the plan trains them first. Returns them."""
+    by_key = {run.key: run for run in runs}
+    dropped = []
+    for run in reversed(runs):  # the plan puts teachers first: a dropped teacher's own teacher is seen after it
+        teacher = by_key.get(run.needs)
+        if teacher and run.status() != 'done' and drop_restored(teacher.work_dir):
+            dropped.append(teacher)
+    return dropped

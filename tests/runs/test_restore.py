@@ -1,0 +1,100 @@
+"""Kept records (repro.runs.restore): copied out by a report, put back with --restore as finished runs without
+weights, and taken back where a run still to train needs the weights (a teacher)."""
+import json
+
+import pytest
+
+from repro.errors import ReproError
+from repro.plan.dag import PlannedRun
+from repro.report.figures.checkpoints import weights_of
+from repro.report.tables.results import collect
+from repro.runs.restore import keep_records, restore, retrain_teachers
+from repro.runs.store import RESTORED, WEIGHTS_FILE, drop_restored, read_record, write_record
+from repro.tables.spec import resolve
+
+
+def planned(tmp_path, name, key, seed=0, needs=None):
+    return PlannedRun(key, f'configs/{name}.py', (), seed, 'distilled' if needs else 'teacher',
+                      tmp_path / 'store' / f'{name}-{key}', needs=needs)
+
+
+def finish(run, ap, weights=True):
+    run.work_dir.mkdir(parents=True, exist_ok=True)
+    write_record(run.work_dir, {'run_key': run.key, 'status': 'done', 'seed': run.seed, 'metrics': {'AP': ap}})
+    if weights:
+        (run.work_dir / WEIGHTS_FILE).write_bytes(b'weights')
+
+
+@pytest.fixture
+def table(tmp_path):
+    teacher = planned(tmp_path, 'teacher', 'aaaa')
+    students = [planned(tmp_path, 'student', f'bbb{seed}', seed, needs='aaaa') for seed in (0, 1)]
+    return [teacher, *students]
+
+
+def test_a_report_keeps_the_records_of_finished_runs_only(tmp_path, table):
+    teacher, first, second = table
+    finish(teacher, 30.0)
+    finish(first, 20.0)
+    second.work_dir.mkdir(parents=True)
+    write_record(second.work_dir, {'run_key': second.key, 'status': 'failed', 'reason': 'boom'})
+    assert keep_records(table, tmp_path / 'out') == 2
+    kept = sorted(p.name for p in (tmp_path / 'out' / 'runs').iterdir())
+    assert kept == ['student-bbb0.json', 'teacher-aaaa.json']
+    assert json.loads((tmp_path / 'out' / 'runs' / 'student-bbb0.json').read_text())['metrics'] == {'AP': 20.0}
+
+
+def test_kept_records_count_as_finished_runs_without_weights(tmp_path, table):
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    for run, ap in zip(table, (30.0, 20.0, 21.0)):
+        (kept / f'{run.work_dir.name}.json').write_text(json.dumps(
+            {'run_key': run.key, 'status': 'done', 'seed': run.seed, 'metrics': {'AP': ap}, RESTORED: 'older'}))
+    (kept / 'other-ffff.json').write_text(json.dumps({'run_key': 'ffff', 'status': 'done', 'metrics': {'AP': 1}}))
+    assert [r.key for r in restore(table, kept)] == ['aaaa', 'bbb0', 'bbb1']
+    assert retrain_teachers(table) == []  # every student is finished: nothing needs the teacher's weights
+    assert [run.status() for run in table] == ['done'] * 3
+    assert read_record(table[1].work_dir)[RESTORED] == str(kept / 'student-bbb0.json')
+    assert weights_of(table[1]) is None  # figures and export need weights: they skip it
+    assert not (tmp_path / 'store' / 'other-ffff').exists()
+    assert keep_records(table, tmp_path / 'out') == 3  # kept again as trained, without where it was put back from
+    assert RESTORED not in json.loads((tmp_path / 'out' / 'runs' / 'student-bbb1.json').read_text())
+
+
+def test_a_teacher_put_back_trains_again_where_a_student_still_trains(tmp_path, table):
+    teacher, first, second = table
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    for run in (teacher, first):
+        (kept / f'{run.work_dir.name}.json').write_text(json.dumps(
+            {'run_key': run.key, 'status': 'done', 'seed': run.seed, 'metrics': {'AP': 25.0}}))
+    finish(first, 99.0)  # finished here, with weights: the store's record wins over the kept one
+    assert [r.key for r in restore(table, kept)] == ['aaaa']
+    assert read_record(first.work_dir)['metrics'] == {'AP': 99.0}
+    assert retrain_teachers(table) == [teacher]  # the second student trains, and loads the teacher's weights
+    assert teacher.status() == 'pending' and second.status() == 'pending'
+    assert not drop_restored(first.work_dir)  # a record trained here is never dropped
+
+
+def test_the_report_averages_runs_put_back(tmp_path, table):
+    spec, _ = resolve('ext:modern')
+    teacher, first, second = table
+    for run in (first, second):
+        run.rows.append(f'{spec.id}/student')
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    for run, ap in ((first, 20.0), (second, 22.0)):
+        (kept / f'{run.work_dir.name}.json').write_text(json.dumps(
+            {'run_key': run.key, 'status': 'done', 'seed': run.seed, 'metrics': {'AP': ap}}))
+    restore(table, kept)
+    rows = {row.row.id: row for row in collect(spec, table, 'tiny')}
+    assert rows['student'].values == {'AP': [20.0, 22.0]} and rows['student'].mean('AP') == 21.0
+
+
+def test_bad_kept_records_get_one_line(tmp_path, table):
+    with pytest.raises(ReproError, match='no such folder'):
+        restore(table, tmp_path / 'missing')
+    (tmp_path / 'kept').mkdir()
+    (tmp_path / 'kept' / 'x.json').write_text('{not json')
+    with pytest.raises(ReproError, match='is not a run record'):
+        restore(table, tmp_path / 'kept')
