@@ -28,8 +28,10 @@ relative_widths = dict(CSPNeXt=0.25, CSPDarknet=0.25)  # YOLOX-L/S: 64 and 32 ch
 # BatchSyncRandomResize (YOLOX's multi-scale batches): 480-800 px around COCO's 640, here 128-256 around 192.
 batch_resize = dict(random_size_range=(128, 256))
 # Configs with a YOLO-style schedule (more than `over` epochs: RTMDet's and YOLOX's 300) train `epochs` epochs here, their
-# epoch-based LR steps, pipeline switch and dynamic validation intervals shrunk with them.
-long_schedule = dict(over=100, epochs=24)
+# epoch-based LR steps, pipeline switch and dynamic validation intervals shrunk with them; teachers (configs/teachers/)
+# train `teacher_epochs`, twice their students', as a 1x teacher becomes 2x. At 24 epochs the tiny RTMDet-L (three
+# times RTMDet-S's depth, from scratch) reached 12.6 AP, under its RTMDet-S student's 13.5 (seed 0, commit 902d910).
+long_schedule = dict(over=100, epochs=24, teacher_epochs=48)
 # Per head type, merged over the config's bbox_head like `backbones`: what the small images cannot run. mmcv's
 # deformable conv (DDOD's first tower layer) rejects maps under 3x3, and a 192 px image's P7 is 2x2.
 heads = dict(DDODHead=dict(use_dcn=False))

@@ -338,7 +338,7 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
     if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
         cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too
     if not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
-        _shrink_schedule(cfg, prof.get('long_schedule'))
+        _shrink_schedule(cfg, prof.get('long_schedule'), teacher)
     if teacher and not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
         _stretch_schedule(cfg, prof.get('teacher_min_epochs'))
     for hook in cfg.get('custom_hooks', []):  # RTMDet's second-stage pipeline: the tiny one
@@ -435,15 +435,16 @@ def _scale_widths(model, factor: float) -> None:
             part.norm_cfg = dict(part.norm_cfg, type='BN')
 
 
-def _shrink_schedule(cfg, long: dict | None) -> None:
+def _shrink_schedule(cfg, long: dict | None, teacher: bool = False) -> None:
     """A schedule of more than long['over'] epochs (YOLO-style, RTMDet's and YOLOX's 300) shortened to
-    long['epochs'], with its epoch-based LR steps, PipelineSwitchHook's switch epoch, YOLOXModeSwitchHook's last
-    epochs and the dynamic validation intervals scaled alike."""
+    long['epochs'] (a teacher's: long['teacher_epochs'] where given), with its epoch-based LR steps,
+    PipelineSwitchHook's switch epoch, YOLOXModeSwitchHook's last epochs and the dynamic validation intervals scaled
+    alike."""
     old = cfg.train_cfg.get('max_epochs')
     if not long or cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != 'EpochBasedTrainLoop' or not old \
             or old <= long['over']:
         return
-    new = long['epochs']
+    new = long.get('teacher_epochs', long['epochs']) if teacher else long['epochs']
 
     def scaled(epoch):
         return max(1, round(epoch * new / old))

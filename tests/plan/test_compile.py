@@ -41,6 +41,18 @@ def test_teacher_schedule_stays_longer_than_student():
     assert teacher.model.backbone.depth == 101 and student.model.backbone.depth == 50
 
 
+def test_tiny_trains_long_schedule_teachers_twice_their_students_epochs():
+    """RTMDet's 300 epochs become 24 for the student and 48 for the teacher, cosine phase and pipeline switch alike."""
+    student = compile_config(CONFIG_DIR / 'detectors/rtmdet_s.py', 'tiny').cfg
+    teacher = compile_config(CONFIG_DIR / 'teachers/rtmdet_l.py', 'tiny').cfg
+    for cfg, epochs in ((student, 24), (teacher, 48)):
+        assert cfg.train_cfg.max_epochs == epochs
+        cosine = cfg.param_scheduler[1]
+        assert (cosine.begin, cosine.end, cosine.T_max) == (epochs // 2, epochs, epochs // 2)  # 150-300 of 300
+        switch = next(h for h in cfg.custom_hooks if h.type == 'PipelineSwitchHook')
+        assert switch.switch_epoch == round(280 * epochs / 300)
+
+
 def test_tiny_trains_1x_teachers_on_a_2x_schedule(tmp_path):
     atss = compile_config(CONFIG_DIR / 'teachers/atss_r101.py', 'tiny').cfg
     assert atss.train_cfg.max_epochs == atss.train_cfg.val_interval == 24
