@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import repro  # noqa: F401  before any test imports torch: caps its CPU kernels at AVX2 (repro/__init__.py)
+
 # Generated datasets go to a per-session cache, never to the user's ~/.cache/repro.
 os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'))
 os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))

@@ -130,6 +130,11 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         return len(student)
 
     # --- training -------------------------------------------------------------------------------------------
+    def teacher_feats(self, batch_inputs: Tensor) -> tuple[Tensor, ...]:
+        """The teacher's neck maps, cut to the FPN levels it shares with the student (no gradient)."""
+        with torch.no_grad():
+            return self.teacher.extract_feat(self.teacher_inputs(batch_inputs))[:self.num_levels]
+
     def loss(self, batch_inputs: Tensor, batch_data_samples) -> dict:
         with self.student_adapter.shared_assignment():  # the KD terms reuse the detection loss's assignment
             return self._loss(batch_inputs, batch_data_samples)
@@ -144,7 +149,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         if not spec.active:
             return losses
         with torch.no_grad():
-            t_feats = self.teacher.extract_feat(self.teacher_inputs(batch_inputs))[:self.num_levels]
+            t_feats = self.teacher_feats(batch_inputs)
             t_out = self.teacher_adapter.forward(t_feats, spec.layer)
         preds = {'student': s_out.preds, 'teacher': t_out.preds}
         if spec.needs('cross'):
@@ -184,16 +189,18 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         measures with fixed ones)."""
         adapter: HeadAdapter = self.student_adapter
         num_classes = self.bbox_head.cls_out_channels
-        anchors = t_out.preds['cls'][0].shape[1] // num_classes
-        channels = {'cls': num_classes, 'reg': t_out.preds['reg'][0].shape[1] // anchors, 'centerness': 1,
+
+        def channels(preds) -> int:  # per side: a GFL teacher's 4x17 distribution bins against RTMDet's 4 distances
+            anchors = preds['cls'][0].shape[1] // num_classes
+            return {'cls': num_classes, 'reg': preds['reg'][0].shape[1] // anchors, 'centerness': 1,
                     'objectness': 1}[term.pred]
-        student = adapter.flatten(source[term.pred], channels)  # (N, L, channels)
-        teacher = adapter.flatten(target[term.pred], channels)
+        student = adapter.flatten(source[term.pred], channels(source))  # (N, L, channels)
+        teacher = adapter.flatten(target[term.pred], channels(target))
         n, length = student.shape[:2]
-        if term.pred == 'reg' and term.space == 'box':
-            priors = adapter.priors(t_out.preds['reg']).repeat(n, 1)
-            student = self._adapter_of(term.source).decode(student.reshape(n * length, -1), priors)
-            teacher = self._adapter_of(term.target).decode(teacher.reshape(n * length, -1), priors)
+        if term.pred == 'reg' and term.space == 'box':  # each side decoded by its own head, on its own priors
+            s_head, t_head = self._adapter_of(term.source), self._adapter_of(term.target)
+            student = s_head.decode(student.reshape(n * length, -1), s_head.priors(source['reg']).repeat(n, 1))
+            teacher = t_head.decode(teacher.reshape(n * length, -1), t_head.priors(target['reg']).repeat(n, 1))
         loss = loss if loss is not None else self.kd_losses[term.name]
         per_location = loss(student.reshape(n * length, -1), teacher.reshape(n * length, -1)).reshape(n, length)
         weight = self._region(term.region, targets, t_out, num_classes)

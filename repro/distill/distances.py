@@ -42,7 +42,7 @@ def distances(detector, batch_inputs: Tensor, data_samples) -> dict[str, float]:
     from repro.distill.guides import KDContext
     feats = detector.extract_feat(batch_inputs)
     s_out = detector.student_adapter.forward(feats, detector.spec.layer)
-    t_feats = detector.teacher.extract_feat(detector.teacher_inputs(batch_inputs))
+    t_feats = detector.teacher_feats(batch_inputs)
     t_out = detector.teacher_adapter.forward(t_feats, detector.spec.layer)
     ctx = KDContext(detector.student_adapter, detector.teacher_adapter, list(feats), list(t_feats), s_out, t_out,
                     data_samples)

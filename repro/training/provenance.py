@@ -43,11 +43,19 @@ def package_versions() -> dict[str, str]:
 
 def hardware() -> dict[str, object]:
     import torch
-    info = {'machine': platform.machine(), 'python': platform.python_version(), 'cpus': os.cpu_count(),
-            'torch_threads': torch.get_num_threads(), 'gpus': torch.cuda.device_count()}
+    info = {'machine': platform.machine(), 'cpu': _cpu_model(), 'python': platform.python_version(),
+            'cpus': os.cpu_count(), 'torch_threads': torch.get_num_threads(), 'gpus': torch.cuda.device_count()}
     if info['gpus']:
         info['gpu_name'] = torch.cuda.get_device_name(0)
     return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), 'unknown')
+    except OSError:
+        return platform.processor() or 'unknown'
 
 
 def provenance() -> dict[str, object]:
@@ -109,4 +117,6 @@ def determinism(model, threads: int, alerts: set[str]) -> dict[str, object]:
     ops = set(alerts)
     if device == 'cuda':
         ops |= {k.__name__ for m in model.modules() for k in type(m).__mro__ if k.__name__ in MMCV_NONDETERMINISTIC_CUDA}
-    return {'mode': 'deterministic', 'device': device, 'torch_threads': threads, 'nondeterministic_ops': sorted(ops)}
+    import torch
+    return {'mode': 'deterministic', 'device': device, 'torch_threads': threads, 'nondeterministic_ops': sorted(ops),
+            'cpu_capability': torch.backends.cpu.get_cpu_capability()}  # the kernels' ISA (repro/__init__.py)

@@ -42,3 +42,14 @@ def test_distance_to_gt_is_the_student_heads_own_detection_loss():
 ])
 def test_gt_boxes_are_rescaled_only_when_loaded_after_the_resize(names, expected):
     assert gt_in_original_frame([dict(type=n) for n in names]) is expected
+
+
+def test_distances_cut_a_teacher_with_more_levels_to_the_students():
+    """GFL R101 (P3-P7) -> RTMDet-S (P3-P5): the distances compare the levels the two share, as the KD loss does."""
+    model, _ = build('crosskd_gfl_rtmdet.py')
+    model.eval()
+    inputs, samples = batch()
+    assert len(model.teacher.extract_feat(inputs)) > model.num_levels == len(model.extract_feat(inputs))
+    measured = distances(model, inputs, samples)
+    assert all(torch.isfinite(torch.tensor(v)) for v in measured.values())
+    assert measured['to_teacher/cls'] > 0

@@ -1,7 +1,6 @@
 """A table's report holds exactly the runs its plan names (its rows x the seeds repro.run ran it with, or
 --seeds): a finished run of the same config under another seed changes no number and is named in a footnote.
 The store is faked: finished records (and empty weights) written where repro.train would write them."""
-import argparse
 import statistics
 
 import pandas as pd
@@ -140,11 +139,11 @@ def test_without_seeds_or_a_record_it_reports_seed_0_and_says_so_in_one_line(sto
 
 
 def test_all_reports_each_table_over_its_recorded_seeds(store, tmp_path, capsys):
-    from repro.report.__main__ import render_all
+    from repro.report.__main__ import build_parser, render_all
     spec, runs = store
     for key in [('teacher', 0), ('teacher', 1), ('student', 0), ('student', 1)]:
         finish(runs, *key)
-    args = argparse.Namespace(seeds=None, tolerance=0.3, wandb='disabled', no_figures=True)
+    args = build_parser().parse_args(['all', '--wandb', 'disabled', '--no-figures'])  # every option's default
     render_all({spec.id: spec}, 'tiny', tmp_path, args)
     assert '(seed 0 only: no --seeds, and no plan recorded by repro.run)' in capsys.readouterr().out
     assert list(pd.read_csv(tmp_path / 'crosskd_table95.csv')['n']) == [1, 1]

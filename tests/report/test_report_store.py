@@ -1,6 +1,5 @@
 """Reports rendered from a store of real tiny runs (tests/report/report_store.py): row numbers, verdicts, the
 ordering statistics, failed and missing rows, the four file formats, the figure, the W&B report run, the CLI."""
-import argparse
 import json
 import statistics
 import subprocess
@@ -181,12 +180,12 @@ def test_cli_renders_a_spec_file_over_the_seeds_repro_run_recorded(store, tmp_pa
 
 
 def test_all_renders_tables_with_results_and_marks_the_others_not_run(store, tmp_path):
-    from repro.report.__main__ import render_all
+    from repro.report.__main__ import build_parser, render_all
     from repro.tables.spec import load_all
     spec, _ = store
     table1 = load_all()['crosskd:table1']
     (tmp_path / 'crosskd_table1.json').write_text('{}')  # a stale leftover is not a rendered table
-    args = argparse.Namespace(seeds=None, tolerance=0.3, wandb='disabled', no_figures=True)
+    args = build_parser().parse_args(['all', '--wandb', 'disabled', '--no-figures'])  # every option's default
     render_all({table1.id: table1, spec.id: spec}, 'tiny', tmp_path, args)
     assert (tmp_path / 'crosskd_table97.md').is_file() and not (tmp_path / 'crosskd_table1.md').exists()
     rows = read_tables(tmp_path / 'index.html')[0].set_index('Table')

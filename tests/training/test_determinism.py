@@ -107,7 +107,9 @@ def test_a_repeated_run_is_bit_identical_and_records_its_determinism(reference, 
     assert_same_run(reference, tmp_path)
     record = json.loads((tmp_path / RESULT_FILE).read_text())
     assert record['determinism'] == {'mode': 'deterministic', 'device': 'cpu', 'torch_threads': 1,
-                                     'nondeterministic_ops': []}
+                                     'nondeterministic_ops': [],
+                                     'cpu_capability': torch.backends.cpu.get_cpu_capability()}
+    assert record['determinism']['cpu_capability'] != 'AVX512'
     assert record['hardware']['torch_threads'] == 1
     assert torch.get_num_threads() == threads and torch.are_deterministic_algorithms_enabled() == mode
 
@@ -128,3 +130,15 @@ def test_jobs_2_gives_the_same_run_as_jobs_1(reference, tmp_path, monkeypatch):
     runs = [_planned(tmp_path, 'same'), _planned(tmp_path, 'neighbour', seed=1)]
     assert run_local(runs, 'tiny', jobs=2, wandb='disabled') == {r.key: 'done' for r in runs}
     assert_same_run(reference, runs[0].work_dir)
+
+
+def test_the_harness_caps_torchs_cpu_kernels_at_avx2_unless_told_otherwise():
+    """AVX-512 kernels sum in another order: a process that imports repro first runs AVX2 ones (DEFAULT on a CPU
+    without AVX2), and a capability the user sets is kept."""
+    probe = 'import repro, torch; print(torch.backends.cpu.get_cpu_capability())'
+    env = {k: v for k, v in os.environ.items() if k not in ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA')}
+    out = subprocess.run([PYTHON, '-c', probe], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() in ('AVX2', 'DEFAULT'), out.stderr[-1000:]
+    out = subprocess.run([PYTHON, '-c', probe], env={**env, 'ATEN_CPU_CAPABILITY': 'default'}, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.strip() == 'DEFAULT', out.stderr[-1000:]
