@@ -68,7 +68,8 @@ def test_the_record_names_mmcv_cuda_ops_without_a_deterministic_backward():
     model = SimpleNamespace(parameters=lambda: iter([cuda]), modules=lambda: modules)
     assert determinism(model, 1, {'nll_loss2d_forward_out_cuda_template'}) == {
         'mode': 'deterministic', 'device': 'cuda', 'torch_threads': 1,
-        'nondeterministic_ops': ['DeformConv2d', 'RoIAlign', 'nll_loss2d_forward_out_cuda_template']}
+        'nondeterministic_ops': ['DeformConv2d', 'RoIAlign', 'nll_loss2d_forward_out_cuda_template'],
+        'cpu_capability': torch.backends.cpu.get_cpu_capability()}
     assert determinism(torch.nn.Conv2d(4, 4, 3), 1, set())['nondeterministic_ops'] == []
 
 
