@@ -13,7 +13,7 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.runs.atomic import atomic_write_json
-from repro.runs.store import RESTORED, RESULT_FILE, drop_restored, read_record, write_record
+from repro.runs.store import RESTORED, RESULT_FILE, drop_restored, finished, read_record, write_record
 
 
 def keep_records(runs, out_dir: Path) -> int:
@@ -22,7 +22,7 @@ def keep_records(runs, out_dir: Path) -> int:
     kept = 0
     for run in runs:
         record = read_record(run.work_dir) if (run.work_dir / RESULT_FILE).exists() else None
-        if not record or record.get('run_key') != run.key or run.status() != 'done':
+        if not record or record.get('run_key') != run.key or not finished(run.work_dir, record):  # read once
             continue
         (out_dir / 'runs').mkdir(parents=True, exist_ok=True)
         record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
