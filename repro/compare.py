@@ -8,7 +8,8 @@ gives its weights), the student baseline, and one row per method, each method's 
 configs/methods/<method>_<family>.py for the student's detector family (configs/detectors/gfl_r50.py: gfl), its
 student set to --student. The report (reports/<profile>/compare_<name>.{md,html,tex,csv}) gives each row's mean ±
 std over the seeds and, per method, the claim "METHOD beats the student" with its verdict from paired seeds.
-Rerunning the same command trains nothing more and writes the report again.
+Rerunning the same command trains nothing more and writes the report again; `python -m repro.report compare:NAME`
+renders it again from the store without the dataset's arguments.
 
 `key=value` overrides apply to the student and distilled rows; `--teacher-override key=value` to the teacher.
 """
@@ -22,7 +23,7 @@ from repro.cli import ArgumentParser, run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.profiles import PROFILES
 from repro.run import add_launch_args, run_table
-from repro.tables.compare import build_spec, config_path, default_name, write_spec
+from repro.tables.compare import build_spec, config_path, dataset_folder, default_name, write_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     from repro.data.own_dataset import write_description
     from repro.data.validate_coco import splits, validate
-    from repro.runs.store import work_dirs_root
     parser = build_parser()
     args = parser.parse_intermixed_args(argv)
     set_env_flags(args)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     if not re.fullmatch(r'[a-z0-9][a-z0-9_]*', name):
         raise ReproError(f"--name {name!r}: use lower-case letters, digits and '_' (it names the report's files)")
     from repro.data.own_dataset import fingerprint
-    folder = work_dirs_root() / 'datasets' / f'{name}-{fingerprint(train.ann_file, val.ann_file)}'
+    folder = dataset_folder(name, fingerprint(train.ann_file, val.ann_file))
     args.data_root = str(write_description(folder, train, val, summary.classes))
     if args.profile is None:
         args.profile = 'coco'

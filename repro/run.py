@@ -22,7 +22,8 @@ from repro.plan.cache import plan_for
 from repro.plan.dag import plan_text
 from repro.profiles import PROFILES, choose_profile
 from repro.tables.listing import describe, list_json, list_text
-from repro.tables.spec import check_configs, load_all, resolve
+from repro.tables.compare import data_root, find_table
+from repro.tables.spec import check_configs, load_all
 from repro.plan.validate import WANDB_MODES, check_data, check_environment, check_launch_options
 
 
@@ -94,12 +95,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.table:
         parser.error('name a table, or pass --list')
-    spec, note = resolve(args.table)
+    spec, note = find_table(args.table)
     if note:
         print(f'note: {note}', file=sys.stderr)
     if args.show:
         print(describe(spec))
         return
+    if spec.dataset:  # repro.compare's table: on the dataset described beside its spec
+        args.data_root = data_root(spec, args.data_root)
     run_table(spec, args)
 
 

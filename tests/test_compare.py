@@ -160,6 +160,41 @@ def test_method_configs_follow_the_student_family():
         student_overrides('configs/methods/crosskd_retinanet.py', 'configs/detectors/retinanet_r50.py')
 
 
+def test_a_comparison_is_found_by_name_in_the_store(coco_folder, tmp_path, monkeypatch):
+    """The spec repro.compare writes reads back as the same table (compare:NAME, on its dataset's folder); a name
+    with no comparison, or two on different data, is one line; so is another --data-root."""
+    from types import SimpleNamespace
+
+    from repro.data.own_dataset import write_description
+    from repro.tables.compare import build_spec, data_root, dataset_folder, find_table, write_spec
+    from repro.tables.spec import load_spec
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path))
+    with pytest.raises(ReproError, match=r'^compare:shapes: no comparison of that name in .*there is none yet\)$'):
+        find_table('compare:shapes')
+    args = SimpleNamespace(overrides=['train_cfg.max_epochs=1'], teacher=None, teacher_config=None,
+                           teacher_override=[])
+    folder = write_description(dataset_folder('shapes', 'f1'), *splits(coco_folder),
+                               validate(*splits(coco_folder)).classes)
+    spec = build_spec('shapes', 'configs/detectors/gfl_r50.py', ['crosskd', 'pgd'], args, folder)
+    write_spec(spec)
+    found, note = find_table('compare:shapes')
+    assert note is None and found.path == spec.path
+    assert (found.id, found.dataset, found.rows, found.claims) == (spec.id, spec.dataset, spec.rows, spec.claims)
+    assert data_root(found, None) == str(folder) == data_root(found, str(folder))
+    with pytest.raises(ReproError, match='--data-root /elsewhere names another folder: leave it out$'):
+        data_root(found, '/elsewhere')
+    with pytest.raises(ReproError, match=r'^compare:nope: .*known: shapes\)$'):
+        find_table('compare:nope')
+    other = write_description(dataset_folder('shapes', 'f2'), *splits(coco_folder),
+                              validate(*splits(coco_folder)).classes)
+    write_spec(build_spec('shapes', 'configs/detectors/gfl_r50.py', ['crosskd'], args, other))
+    with pytest.raises(ReproError, match='2 comparisons of that name .*pass one of these files instead$'):
+        find_table('compare:shapes')
+    (folder / 'repro_dataset.json').unlink()
+    with pytest.raises(ReproError, match='repro_dataset.json is missing'):
+        data_root(load_spec(spec.path), None)
+
+
 def test_run_keys_follow_the_data_not_its_paths(coco_folder, tmp_path):
     from repro.data.own_dataset import write_description
     from repro.plan.compile import compile_config
@@ -175,10 +210,11 @@ def test_run_keys_follow_the_data_not_its_paths(coco_folder, tmp_path):
     assert keys[0] == keys[1]
 
 
-@pytest.mark.slow(minutes=3)
+@pytest.mark.slow(minutes=4)
 def test_compare_on_the_exported_synthetic_folder(coco_folder):
     """What a new user does: export a COCO folder, compare CrossKD and PGD on it; the report has every row and a
-    verdict for each method's claim; the same command again trains nothing."""
+    verdict for each method's claim; the same command again trains nothing; repro.report renders it again by name;
+    given the teacher's weights, the comparison distils from that file."""
     teacher = [arg for o in SMALL for arg in ('--teacher-override', o)]
     command = [PYTHON, '-m', 'repro.compare', *dataset_args(coco_folder), '--student', 'configs/detectors/gfl_r50.py',
                '--methods', 'crosskd,pgd', '--profile', 'tiny', '--seeds', '1', '--wandb', 'disabled', *teacher,
@@ -198,6 +234,32 @@ def test_compare_on_the_exported_synthetic_folder(coco_folder):
     assert again.returncode == 0, again.stderr[-3000:]
     assert records == {p: p.stat().st_mtime_ns for p in records}  # nothing trained again: the runs were done
     assert 'Epoch(train)' not in again.stdout + again.stderr
+
+    # the report again from the store alone, by the comparison's name: the same rows
+    out = Path(_report_dir()) / 'again'
+    report_cmd = [PYTHON, '-m', 'repro.report', 'compare:shapes', '--profile', 'tiny', '--no-figures', '--wandb',
+                  'disabled', '--out', str(out)]
+    rendered = subprocess.run(report_cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    assert (out / 'compare_shapes.csv').read_text() == report.read_text()
+
+    # the teacher's weights given (those of the teacher trained above): no teacher row; each method distils from
+    # that file, which is evaluated once, giving the AP the teacher's own run recorded
+    store = Path(os.environ['REPRO_WORK_DIRS']) / 'tiny'
+    records = {p.parent: json.loads(p.read_text()) for p in store.glob('*/result.json')}
+    (teacher_dir,) = [d for d, r in records.items() if 'compare:shapes/teacher' in r['rows']]
+    teacher_ap = records[teacher_dir]['metrics']['AP']
+    given = [PYTHON, '-m', 'repro.compare', *dataset_args(coco_folder), '--student', 'configs/detectors/gfl_r50.py',
+             '--methods', 'crosskd', '--profile', 'tiny', '--seeds', '1', '--wandb', 'disabled', '--name', 'given',
+             '--teacher', str(teacher_dir / 'weights.pth'), '--trust-teacher', *teacher, *SMALL]
+    proc = subprocess.run(given, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r['row']: r for r in csv.DictReader((Path(_report_dir()) / 'tiny' / 'compare_given.csv').open())}
+    assert set(rows) == {'student', 'crosskd'}
+    (distilled,) = [json.loads(p.read_text()) for p in store.glob('*/result.json')
+                    if 'compare:given/crosskd' in json.loads(p.read_text())['rows']]
+    assert f"teacher.checkpoint={teacher_dir / 'weights.pth'}" in distilled['overrides']
+    assert distilled['teacher_ap'] == teacher_ap
 
 
 def _report_dir() -> str:

@@ -22,8 +22,8 @@ from repro.plan.validate import WANDB_MODES
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog='python -m repro.report', description=__doc__.splitlines()[0])
-    parser.add_argument('table', help="table id (table1, crosskd:table5, pgd:table6a, rm:headline, a spec file) "
-                        "or 'all'")
+    parser.add_argument('table', help="table id (table1, crosskd:table5, pgd:table6a, rm:headline, a spec file), "
+                        "compare:NAME (a comparison repro.compare ran) or 'all'")
     parser.add_argument('--profile', choices=PROFILES, help='default: coco if a COCO root is found, else tiny')
     parser.add_argument('--tolerance', type=float, default=DEFAULT_TOLERANCE,
                         help=f'AP points within which a row is reproduced (coco profile; default {DEFAULT_TOLERANCE})')
@@ -48,11 +48,15 @@ def plan_table(spec, profile: str, seeds: int | None):
     recorded, else seed 0; never over what else the store holds."""
     from repro.plan.dag import plan
     chosen, note = seed_plan(spec, profile, seeds)
-    return plan(spec, profile, chosen.count, check_data=False), chosen, note
+    root = None
+    if spec.dataset:  # repro.compare's table: on the dataset described beside its spec
+        from repro.tables.compare import data_root
+        root = data_root(spec, None)
+    return plan(spec, profile, chosen.count, data_root=root, check_data=False), chosen, note
 
 
 def main(argv: list[str] | None = None) -> None:
-    from repro.tables.spec import load_all, missing_configs, resolve
+    from repro.tables.spec import load_all, missing_configs
     args = build_parser().parse_args(argv)
     if args.tolerance < 0:
         raise ReproError(f'--tolerance is {args.tolerance}: give a non-negative number of AP points, e.g. 0.3')
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = default_report_dir(profile) if args.out is None else Path(args.out)
     specs = load_all()
     if args.table != 'all':
-        spec, note = resolve(args.table, specs)
+        from repro.tables.compare import find_table
+        spec, note = find_table(args.table, specs)
         if note:
             print(f'note: {note}', file=sys.stderr)
         missing = missing_configs(spec)

@@ -1,9 +1,11 @@
 """A comparison of KD methods on a dataset of one's own (python -m repro.compare) as a table spec: a teacher row
 (unless its weights are given), the student baseline and one row per method, each method's config being
 configs/methods/<method>_<family>.py for the student's detector family, with the claim "METHOD beats the student".
-The spec is also written as YAML beside the dataset's description."""
+The spec is also written as YAML beside the dataset's description, in the results store's datasets/ folder, where
+`python -m repro.report compare:NAME` finds it."""
 from __future__ import annotations
 
+import glob
 import re
 from pathlib import Path
 
@@ -37,6 +39,53 @@ def config_path(value: str, flag: str) -> str:
         return str(path.relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+DATASETS_DIR = 'datasets'  # under the store's root: one folder per compared dataset, <name>-<fingerprint>
+
+
+def dataset_folder(name: str, fingerprint: str) -> Path:
+    """Where a compared dataset's description and its comparison's spec live."""
+    from repro.runs.store import work_dirs_root
+    return work_dirs_root() / DATASETS_DIR / f'{name}-{fingerprint}'
+
+
+def find_spec(name: str) -> Path:
+    """The spec file of the comparison called `name` (compare:NAME), or a one-line error naming what exists."""
+    from repro.runs.store import work_dirs_root
+    root = work_dirs_root() / DATASETS_DIR
+    found = sorted(root.glob(f'{glob.escape(name)}-*/compare_{glob.escape(name)}.yaml'))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ReproError(f"compare:{name}: {len(found)} comparisons of that name in {root}, on different data "
+                         f"({', '.join(str(p) for p in found)}); pass one of these files instead")
+    known = sorted(p.stem.removeprefix('compare_') for p in root.glob('*/compare_*.yaml'))
+    raise ReproError(f"compare:{name}: no comparison of that name in {root} (python -m repro.compare writes one; "
+                     f"{'known: ' + ', '.join(known) if known else 'there is none yet'})")
+
+
+def find_table(query: str, specs=None):
+    """resolve() over the built-in specs and spec files, and compare:NAME, a comparison repro.compare ran."""
+    from repro.tables.spec import COMPARE, load_spec, resolve
+    paper, sep, name = query.strip().lower().partition(':')
+    if sep and paper == COMPARE:
+        return load_spec(find_spec(name)), None
+    return resolve(query, specs)
+
+
+def data_root(spec, given: str | None) -> str:
+    """The data root of a comparison's table: the folder its spec lies in, beside the dataset's description; a
+    one-line error where --data-root names another, or the description is gone (its runs' keys depend on it)."""
+    from repro.data.own_dataset import DESCRIPTION
+    folder = spec.path.parent
+    if given and Path(given).resolve() != folder.resolve():
+        raise ReproError(f'{spec.id} runs on the dataset described in {folder}; --data-root {given} names another '
+                         'folder: leave it out')
+    if not (folder / DESCRIPTION).is_file():
+        raise ReproError(f'{spec.id}: {folder / DESCRIPTION} is missing, which describes the dataset its runs '
+                         'trained on; run the python -m repro.compare command again to write it')
+    return str(folder)
 
 
 def default_name(train) -> str:
@@ -167,8 +216,8 @@ def write_spec(spec) -> None:
     import yaml
 
     from repro.runs.atomic import atomic_write_text
-    data = {'version': spec.version, 'paper': spec.paper, 'number': spec.number, 'title': spec.title,
-            'description': spec.description, 'metrics': list(spec.metrics),
+    data = {'version': spec.version, 'paper': spec.paper, 'number': spec.number, 'dataset': spec.dataset,
+            'title': spec.title, 'description': spec.description, 'metrics': list(spec.metrics),
             'rows': [{'id': r.id, 'label': r.label, 'role': r.role,
                       'run': {'config': r.run.config, 'overrides': list(r.run.overrides)},
                       'published': dict(r.published)} for r in spec.rows],

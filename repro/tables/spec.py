@@ -27,6 +27,8 @@ from repro.tables.claims import Claim, parse_claims
 SPEC_DIR = Path(__file__).resolve().parent / 'specs'
 PAPERS = {'crosskd': 'CrossKD', 'pgd': 'PGD', 'rm': 'Rank Mimicking', 'ext': 'Beyond the papers'}
 DEFAULT_PAPER = 'crosskd'  # a bare `table5` is CrossKD's
+COMPARE = 'compare'  # the 'paper' of repro.compare's tables: a dataset of one's own, named by its `dataset` field
+_COMPARE_NAME = re.compile(r'^[a-z0-9][a-z0-9_]*$')  # repro.compare's --name
 ROLES = ('teacher', 'student', 'distilled')
 METRICS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'MR', 'JI')
 CONFIG_VALUED_KEYS = ('teacher.config',)  # overrides whose value is a config path, checked with the row's config
@@ -38,7 +40,7 @@ _PARAM_NAME = re.compile(r'^[a-z][a-z0-9_]*$')
 SWEEP_OWN_PARAMS = ('table', 'profile')  # a sweep's parameters that are not a row's (repro.sweep)
 
 _TABLE_FIELDS = dict(required=('version', 'paper', 'number', 'title', 'description', 'metrics', 'rows'),
-                     optional=('defaults', 'label_header', 'claims'))
+                     optional=('defaults', 'label_header', 'claims', 'dataset'))
 _ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'),
                    optional=('group', 'note', 'printed', 'params'))
 _RUN_FIELDS = dict(required=('config',), optional=('overrides', 'train'))
@@ -236,14 +238,23 @@ def load_spec(path: str | Path) -> TableSpec:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         check.fail('version', f'expected a positive integer, got {version!r}')
     paper = data['paper']
-    if not isinstance(paper, str) or paper not in PAPERS:
+    compare = paper == COMPARE and 'dataset' in data  # repro.compare's table, beside its dataset's description
+    if paper == COMPARE and not compare:
+        check.fail('dataset', "missing: repro.compare's tables name their dataset (run the python -m repro.compare "
+                   'command again to rewrite this file)')
+    if not compare and (not isinstance(paper, str) or paper not in PAPERS):
         check.fail('paper', f"unknown paper {paper!r}; expected one of {', '.join(PAPERS)}")
+    if 'dataset' in data and not compare:
+        check.fail('dataset', f"only repro.compare's tables (paper: {COMPARE}) name a dataset of their own")
     number = data['number']
-    if isinstance(number, bool) or not isinstance(number, (int, str)) or not (
+    if compare:
+        if not isinstance(number, str) or not _COMPARE_NAME.match(number):
+            check.fail('number', f"expected repro.compare's --name (lower-case letters, digits, '_'), got {number!r}")
+    elif isinstance(number, bool) or not isinstance(number, (int, str)) or not (
             _NAME.match(str(number)) or _NUMBER.match(str(number))):
         check.fail('number', f"expected a table number like 5 or '6a', or a name like 'headline', got {number!r}")
     number = str(number)
-    expected_stem = f'{paper}_{number}' if is_named(number) else f'{paper}_table{number}'
+    expected_stem = f'{paper}_{number}' if compare or is_named(number) else f'{paper}_table{number}'
     if path.stem != expected_stem:
         check.fail('number', f"paper {paper!r} table {number!r} belongs in {expected_stem}.yaml")
     metrics = tuple(check.seq(data['metrics'], 'metrics'))
@@ -272,11 +283,12 @@ def load_spec(path: str | Path) -> TableSpec:
         rows.append(_row(check, row_data, f'rows[{i}]', metrics, default_overrides, default_roles, seen))
     _check_params(check, rows)
     claims = parse_claims(check, data['claims'], [r.id for r in rows], metrics) if 'claims' in data else ()
-    return TableSpec(id=table_id(paper, number), paper=paper, number=number, version=version,
-                     title=check.text(data['title'], 'title'),
+    return TableSpec(id=f'{COMPARE}:{number}' if compare else table_id(paper, number), paper=paper, number=number,
+                     version=version, title=check.text(data['title'], 'title'),
                      description=check.text(data['description'], 'description'), metrics=metrics,
                      rows=tuple(rows), path=path, label_header=label_header, default_overrides=default_overrides,
-                     default_roles=default_roles, claims=claims)
+                     default_roles=default_roles, claims=claims,
+                     dataset=check.text(data['dataset'], 'dataset') if compare else None)
 
 
 def _row(check: _Checker, data, field: str, metrics: tuple[str, ...], default_overrides: tuple[str, ...],

@@ -160,6 +160,8 @@ def test_good_spec_and_override_precedence(tmp_path):
     ('version: 1', 'version: one', 'version:'),
     ('paper: crosskd', 'paper: crosskdd', 'paper:'),
     ('number: 1', 'number: 2', 'number:'),  # the file is crosskd_table1.yaml
+    ('number: 1', 'number: 1\ndataset: shapes', "dataset: only repro.compare's tables"),
+    ('paper: crosskd', 'paper: compare', 'dataset: missing'),
     ('metrics: [AP, AP50]', 'metrics: [AP, AP_50]', 'metrics[1]:'),
     ('published: {AP: 35.8, AP50: null}', 'published: {AP: 35.8}', 'rows[0] (student).published.AP50: missing'),
     ('published: {AP: 35.8, AP50: null}', "published: {AP: '35.8', AP50: null}", 'rows[0] (student).published.AP:'),
