@@ -43,16 +43,22 @@ def has_records(runs) -> bool:
     return any((run.work_dir / 'result.json').exists() for run in runs)
 
 
-def plan_table(spec, profile: str, seeds: int | None):
+def plan_table(spec, profile: str, seeds: int | None, restore_dir: str | None = None):
     """(the table's runs, their SeedPlan, a note where it fell to seed 0) over --seeds, else the seeds repro.run
-    recorded, else seed 0; never over what else the store holds."""
+    recorded, else seed 0; never over what else the store holds. With `restore_dir`, the kept records there are
+    first put back for runs the store has not finished."""
     from repro.plan.dag import plan
     chosen, note = seed_plan(spec, profile, seeds)
     root = None
     if spec.dataset:  # repro.compare's table: on the dataset described beside its spec
         from repro.tables.compare import data_root
         root = data_root(spec, None)
-    return plan(spec, profile, chosen.count, data_root=root, check_data=False), chosen, note
+    runs = plan(spec, profile, chosen.count, data_root=root, check_data=False)
+    if restore_dir:
+        from repro.runs.restore import restore
+        print(f'{spec.id}: {len(restore(runs, restore_dir))} of {len(runs)} runs put back from the kept records in '
+              f'{restore_dir}')
+    return runs, chosen, note
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,13 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         missing = missing_configs(spec)
         if missing:
             raise ReproError(f"{spec.id} names configs that do not exist yet: {', '.join(missing)}")
-        runs, chosen, seeds_note = plan_table(spec, profile, args.seeds)
+        runs, chosen, seeds_note = plan_table(spec, profile, args.seeds, args.restore)
         if seeds_note:
             print(f'note: {seeds_note}', file=sys.stderr)
-        if args.restore:
-            from repro.runs.restore import restore
-            print(f'{len(restore(runs, args.restore))} of {len(runs)} runs put back from the kept records in '
-                  f'{args.restore}')
         write_report(spec, runs, profile, out_dir, args.tolerance, args.wandb, figures=not args.no_figures,
                      seed_plan=chosen)
         return
@@ -93,13 +95,10 @@ def render_all(specs: dict, profile: str, out_dir, args) -> None:
             notes[spec.id] = 'not run: configs missing (' + ', '.join(missing_configs(spec)) + ')'
             continue
         try:
-            runs, chosen, seeds_note = plan_table(spec, profile, args.seeds)
+            runs, chosen, seeds_note = plan_table(spec, profile, args.seeds, args.restore)
         except ReproError as err:
             notes[spec.id] = f'not run: cannot plan it: {err}'
             continue
-        if args.restore:
-            from repro.runs.restore import restore
-            restore(runs, args.restore)
         if not has_records(runs):
             remove_rendered(out_dir, spec.path.stem)
             continue

@@ -113,7 +113,7 @@ def make_standins(compiled, folder: Path) -> list[str]:
     written = []
     owners = dict(_owners(compiled.cfg.model.to_dict()))
     for what, ref in needed(compiled):
-        target = local_file(ref)
+        target = local_file(ref, folder)
         if target.is_file():
             continue
         if what == 'pretrained':
@@ -134,8 +134,7 @@ def _params(model_cfg) -> float:
 def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = sys.executable) -> dict:
     """Run one config with `threads` intra-op threads; returns its row."""
     from repro.plan.compile import compile_config
-    weights = out / 'stand-in-weights'
-    os.environ['REPRO_WEIGHTS'] = str(weights)  # where make_standins writes, and repro.train reads
+    weights = out / 'stand-in-weights'  # where make_standins writes, and repro.train reads ($REPRO_WEIGHTS below)
     row = {'config': str(config.relative_to(REPO_ROOT)), 'status': 'failed', 'threads': threads}
     start = time.time()
     try:

@@ -65,10 +65,11 @@ def source_url(ref: str) -> str | None:
     return url
 
 
-def local_file(ref: str) -> Path:
-    """Where a reference's weights are, or would be once downloaded (not checked)."""
+def local_file(ref: str, folder: Path | None = None) -> Path:
+    """Where a reference's weights are, or would be once downloaded (not checked): in `folder`, default the weights
+    folder."""
     url = source_url(ref)
-    return Path(ref).expanduser() if url is None else weights_dir() / Path(urlparse(url).path).name
+    return Path(ref).expanduser() if url is None else (folder or weights_dir()) / Path(urlparse(url).path).name
 
 
 def resolve(ref: str, what: str = '') -> Path:
