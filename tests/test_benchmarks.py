@@ -178,3 +178,24 @@ def test_the_measured_seed_noise_is_what_its_committed_records_give(folder):
     assert pooled == pytest.approx(data['sigma'], abs=1e-3) and len(data['rows']) >= 3
     if folder == '.':
         assert measured_noise('tiny', 'AP').sigma == data['sigma'] and measured_noise('tiny', 'AP50') is None
+
+
+def test_the_seed_noise_holds_while_its_runs_keep_their_keys(tmp_path):
+    """A measurement made under another profile file still holds where today's code and profile give every run it
+    measured its recorded key (a schedule change of another detector family); one run trained differently today
+    makes it stale, and the report says so."""
+    from repro.plan.compile import compile_config
+    from repro.profiles import REPO_ROOT
+    from repro.report.tables.seed_noise import measured_noise
+    config = 'configs/detectors/gfl_r50.py'
+    keys = [compile_config(REPO_ROOT / config, 'tiny', seed=s).run_key for s in (0, 1)]
+
+    def noise(run_keys):
+        (tmp_path / 'tiny.json').write_text(json.dumps(dict(
+            metric='AP', sigma=0.9, commits=['abcdef0'], profile_sha='not-this-profile',
+            rows={config: dict(seeds=[0, 1], values=[16.2, 17.0], run_keys=run_keys)})))
+        return measured_noise('tiny', 'AP', tmp_path)
+    assert noise(keys).current
+    stale = noise([keys[0], 'another-run'])
+    assert not stale.current and 'would train differently: measure it again' in stale.sentence()
+    assert not noise(None).current  # no keys recorded: only the profile file's hash can say
