@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES
-from repro.distill.detector import PRED_ORDER, student_parts
+from repro.distill.detector import student_parts
 from repro.distill.teacher import GuestTeacher
 from repro.errors import ReproError
 
@@ -72,7 +72,8 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
             self.kd_mimic = nn.ModuleList(nn.Linear(w, w) for w in widths)
         else:
             self.teacher_adapter = adapter_for(guest.bbox_head)
-            width = guest.bbox_head.feat_channels
+            # the mimicked features are the last layer's (TOOD's: its whole stack's output, wider than one layer)
+            width = self.teacher_adapter.width(self.teacher_adapter.num_layers)
             self.kd_mimic = nn.ModuleList(nn.Conv2d(width, width, 1) for _ in BRANCHES)
 
     def _build_assistant(self, teacher: dict, guest) -> nn.Module:
@@ -148,8 +149,7 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
         adapter = adapter_for(self.kd_assistant)
         layer = adapter.num_layers
         out = adapter.forward(feats, layer)
-        preds = [out.preds[k] for k in PRED_ORDER if k in out.preds]
-        assist = self.kd_assistant.loss_by_feat(*preds, gt_instances, img_metas, gt_ignore)
+        assist = self.kd_assistant.loss_by_feat(*adapter.loss_inputs(out.preds), gt_instances, img_metas, gt_ignore)
         with torch.no_grad():
             t_out = self.teacher_adapter.forward(t_feats, layer)
         mimic = [sum(F.mse_loss(adapt(a), t) for a, t in zip(out.feats[b], t_out.feats[b])) / len(feats)

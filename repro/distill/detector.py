@@ -23,7 +23,6 @@ from repro.distill.teacher import GuestTeacher
 from repro.distill.terms import Term, parse_distill
 from repro.errors import ReproError
 
-PRED_ORDER = ('cls', 'reg', 'centerness', 'objectness')  # loss_by_feat's prediction arguments (no head has both)
 KD_ONLY_PREFIX = 'kd_'  # parameters that exist for distillation only (kd_adapters); not part of the student
 
 
@@ -56,7 +55,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         self.teacher_adapter = adapter_for(guest.bbox_head)
         self.spec = parse_distill(distill, self.student_adapter.num_layers)
         self.num_levels = self._shared_levels(guest.bbox_head)
-        widths = [self._width(head) for head in (self.bbox_head, guest.bbox_head)]
+        widths = [self._width(adapter) for adapter in (self.student_adapter, self.teacher_adapter)]
         # a feature loss with an adaptation layer (FitNets, FGFI, ...) gets the two widths unless the config sets them
         self.kd_losses = nn.ModuleDict({t.name: build_loss(t.loss, **self._channels(t, guest)) for t in self.spec.active})
         if self.spec.adapt:  # KD-only parameters: in resume checkpoints, left out of the plain student's weights
@@ -70,8 +69,9 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
                                  f'{widths[1]} channels) and no adapter is configured: set distill.adapt=True')
             self._check_feature_widths(guest)
 
-    def _width(self, head) -> int:
-        return head.in_channels if self.spec.layer == 0 else head.feat_channels
+    def _width(self, adapter: HeadAdapter) -> int:
+        """Channels of `adapter`'s head's features at distill.layer (TOOD's stack output is wider than one layer)."""
+        return adapter.width(self.spec.layer)
 
     def _neck_widths(self, guest) -> list[int]:
         return [h.in_channels for h in (self.bbox_head, guest.bbox_head)]
@@ -81,13 +81,12 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         the student's maps reach the loss through kd_adapters, at the teacher's width."""
         if term.feature not in ('neck', 'cls', 'reg'):
             return {}
-        heads = (self.bbox_head, guest.bbox_head)
         levels = {}
         if term.feature == 'neck':
             widths = self._neck_widths(guest)
             levels = self._levels_default(term)
         else:
-            widths = [self._width(h) for h in heads]
+            widths = [self._width(a) for a in (self.student_adapter, self.teacher_adapter)]
         if self.spec.adapt:
             widths = [widths[1], widths[1]]
         return {'student_channels': widths[0], 'teacher_channels': widths[1], **levels}
@@ -144,8 +143,8 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
         feats = self.extract_feat(batch_inputs)
         s_out = self.student_adapter.forward(feats, spec.layer)
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(batch_data_samples)
-        preds = [s_out.preds[k] for k in PRED_ORDER if k in s_out.preds]
-        losses = self.bbox_head.loss_by_feat(*preds, gt_instances, img_metas, gt_ignore)
+        losses = self.bbox_head.loss_by_feat(*self.student_adapter.loss_inputs(s_out.preds), gt_instances, img_metas,
+                                             gt_ignore)
         if not spec.active:
             return losses
         with torch.no_grad():

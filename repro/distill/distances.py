@@ -38,7 +38,6 @@ def distances(detector, batch_inputs: Tensor, data_samples) -> dict[str, float]:
 
     detector: a DistillDetector; batch_inputs and data_samples as its data_preprocessor returns them, with GT boxes
     in the input images' frame."""
-    from repro.distill.detector import PRED_ORDER
     from repro.distill.guides import KDContext
     feats = detector.extract_feat(batch_inputs)
     s_out = detector.student_adapter.forward(feats, detector.spec.layer)
@@ -52,7 +51,7 @@ def distances(detector, batch_inputs: Tensor, data_samples) -> dict[str, float]:
                                           loss=loss.to(batch_inputs.device))
         out[f'to_teacher/{term.name}'] = float(value)
     gts, ignores, metas = unpack_gt_instances(data_samples)
-    preds = [s_out.preds[k] for k in PRED_ORDER if k in s_out.preds]
+    preds = detector.student_adapter.loss_inputs(s_out.preds)
     losses = {name: _total(value) for name, value in
               detector.bbox_head.loss_by_feat(*preds, gts, metas, ignores).items()}
     out.update({f'to_gt/{name}': value for name, value in losses.items()})

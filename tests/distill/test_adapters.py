@@ -1,9 +1,11 @@
 """Head adapters against the mmdet heads they wrap: predictions, kept features, decoding and target assignment.
 
-Every test runs over every registered adapter (plus FCOS with its norm_on_bbox / centerness_on_reg variant), on
-a small head built from the repo's own detector config: 32 channels, towers of 2 layers (so layer 1 has layers
-before and after it), 5 FPN levels for a 128x128 image. DDOD's deformable layer cannot run on the 1x1 and 2x2
-levels, so those cases build it with plain convs, and test_ddod_with_dcn runs the DCN on larger maps.
+Every test runs over every registered adapter (plus FCOS with its norm_on_bbox / centerness_on_reg variant, and
+TOOD anchor-based), on a small head built from the repo's own detector config: 32 channels, towers of 2 layers (so
+layer 1 has layers before and after it), 5 FPN levels for a 128x128 image. DDOD's deformable layer cannot run on the
+1x1 and 2x2 levels, so those cases build it with plain convs, and test_ddod_with_dcn runs the DCN on larger maps.
+TOOD's shared stack is one position (layer 1 = the whole stack's output): the generic tests branch for it where
+they read the towers, and the tests at the end check what is TOOD's own.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 
 from repro.distill.adapters import ADAPTERS, adapter_for
 from repro.distill.adapters.base import HeadAdapter
@@ -30,7 +33,9 @@ OBJECTNESS_KEYS = ('cls', 'reg', 'objectness')  # YOLOX's
 FCOS_TRICKS = dict(norm_on_bbox=True, centerness_on_reg=True, center_sampling=True, center_sample_radius=1.5)
 # RTMDet-L's head: exp on the distances; objectness folded into the class logit (RTMDetHead's default)
 RTMDET_TRICKS = dict(exp_on_reg=True, with_objectness=True)
-CASES = [(name, {}) for name in sorted(ADAPTERS)] + [('FCOSHead', FCOS_TRICKS), ('RTMDetSepBNHead', RTMDET_TRICKS)]
+TOOD_TRICKS = dict(anchor_type='anchor_based')  # deltas from the anchor instead of distances from its center
+CASES = [(name, {}) for name in sorted(ADAPTERS)] + [('FCOSHead', FCOS_TRICKS), ('RTMDetSepBNHead', RTMDET_TRICKS),
+                                                     ('TOODHead', TOOD_TRICKS)]
 IDS = [name + ('-tricks' if extra else '') for name, extra in CASES]
 # GT boxes (x1, y1, x2, y2) per image: a tall thin one, then a wide flat one; neither meets its own transpose
 GT_BOXES = ([[96., 4., 120., 64.]], [[4., 100., 100., 124.]])
@@ -41,9 +46,12 @@ CENTER_MARGIN = {'RetinaHead': 16.0, 'YOLOXHead': 16.0}
 POINT_HEADS = ('FCOSHead', 'AutoAssignHead', 'RTMDetHead', 'RTMDetSepBNHead', 'YOLOXHead')
 # where a point head's points sit within their cell, in strides: AutoAssign, RTMDet and YOLOX on stride multiples
 POINT_OFFSET = {'FCOSHead': 0.5, 'AutoAssignHead': 0.0, 'RTMDetHead': 0.0, 'RTMDetSepBNHead': 0.0, 'YOLOXHead': 0.0}
-# heads whose cls loss runs with avg_factor 1 and is then divided by the positives' summed assignment IoUs; their
-# Targets.num_pos counts the positives instead (FIDELITY.md, RTMDet), checked with the point heads' convention below
-IOU_NORMALISED = ('RTMDetHead', 'RTMDetSepBNHead')
+# heads whose cls loss runs with avg_factor 1 and is then divided by the positives' summed assignment IoUs (TOOD:
+# alignment metrics); their Targets.num_pos counts the positives instead (FIDELITY.md, RTMDet and TOOD), checked with
+# the point heads' convention below
+IOU_NORMALISED = ('RTMDetHead', 'RTMDetSepBNHead', 'TOODHead')
+# the layers an adapter exposes: STACKED tower layers, except TOOD's shared stack, one position (the whole stack)
+NUM_LAYERS = {'TOODHead': 1}
 # heads without a config of their own, built from a sibling's config: RTMDet's configs use the SepBN head; the plain
 # RTMDetHead (one tower for all levels, a Scale per level) takes the same settings less the SepBN-only ones
 SIBLING = {'RTMDetHead': ('RTMDetSepBNHead', ('share_conv', 'use_depthwise', 'exp_on_reg'))}
@@ -85,7 +93,24 @@ def build_head(name: str, **extra):
             module.momentum = 0.0
     for level, scale in enumerate(getattr(head, 'scales', [])):  # distinct scales, so a missed Scale shows
         scale.scale.data.fill_(0.6 + 0.2 * level)
+    if name == 'TOODHead':  # its resampling offsets start near zero: move them, so a missed deform_sampling shows
+        torch.nn.init.normal_(head.reg_offset_module[-1].weight, std=0.1)
     return head
+
+
+@pytest.fixture(scope='module', autouse=True)
+def an_epoch():
+    """TOODHead.get_targets reads the epoch from mmengine's MessageHub, which holds none outside a Runner: epoch 0
+    (ATSS assignment) unless a test sets another; test_tood_targets_follow_the_epoch runs both assigners."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    before = hub.get_info('epoch')
+    hub.update_info('epoch', 0)
+    yield
+    if before is None:
+        hub.runtime_info.pop('epoch', None)
+    else:
+        hub.update_info('epoch', before)
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -140,21 +165,31 @@ def runs(case, feats):
 def tower_inputs(adapter, branch: str, x, level: int):
     """[x_0 = x, x_1, ..., x_n]: the (activated) input of each tower layer on FPN level `level`, and the tower
     output last. The towers are the head's own modules: `cls_convs`, or `cls_convs[level]` for a head with a tower
-    per level (RTMDet's SepBN head), or YOLOX's `multi_level_cls_convs[level]`."""
+    per level (RTMDet's SepBN head), or YOLOX's `multi_level_cls_convs[level]`, or TOOD's shared `inter_convs`."""
     head = adapter.head
-    towers = getattr(head, f'{branch}_convs', None) or getattr(head, f'multi_level_{branch}_convs')
+    towers = (getattr(head, f'{branch}_convs', None) or getattr(head, f'multi_level_{branch}_convs', None)
+              or head.inter_convs)
     xs = [x]
     for conv in (towers[level] if isinstance(towers[0], (torch.nn.ModuleList, torch.nn.Sequential)) else towers):
         xs.append(conv(xs[-1]))
     return xs
 
 
-def assert_preds_equal(preds: dict, ref: tuple):
+def tower_output(adapter, branch: str, x, level: int):
+    """What `predict` takes for `branch` on FPN level `level`: the tower output; for TOOD, whose decomposition reads
+    every stack layer, the stack's (activated) outputs concatenated."""
+    xs = tower_inputs(adapter, branch, x, level)
+    return torch.cat(xs[1:], dim=1) if type(adapter.head).__name__ == 'TOODHead' else xs[-1]
+
+
+def assert_preds_equal(adapter, preds: dict, ref: tuple):
+    """`preds` reproduce head.forward's `ref`: compared as the head's loss_by_feat takes them (`loss_inputs`), which
+    is head.forward's output; for TOOD that is σ of the 'cls' logits (the aligned score), else `preds` as they are."""
     keys = OBJECTNESS_KEYS if 'objectness' in preds else PRED_KEYS
     assert set(preds) == set(keys[:len(ref)])
-    for key, ref_maps in zip(keys, ref):
-        assert len(preds[key]) == len(ref_maps)
-        for got, want in zip(preds[key], ref_maps):
+    for key, got_maps, ref_maps in zip(keys, adapter.loss_inputs(preds), ref):
+        assert len(got_maps) == len(ref_maps)
+        for got, want in zip(got_maps, ref_maps):
             assert got.shape == want.shape and got.dtype == want.dtype, key
             torch.testing.assert_close(got, want, atol=1e-6, rtol=0, msg=key)
 
@@ -168,10 +203,11 @@ def reg_channels(head, preds) -> int:
 def test_forward_matches_head(case, runs, training):
     _, head, adapter = case
     ref, outs = runs(training)
-    assert adapter.num_layers == STACKED and sorted(outs) == list(range(STACKED + 1))
+    num_layers = NUM_LAYERS.get(type(head).__name__, STACKED)
+    assert adapter.num_layers == num_layers and sorted(outs) == list(range(num_layers + 1))
     for layer, out in outs.items():
         assert out.layer == layer
-        assert_preds_equal(out.preds, ref)
+        assert_preds_equal(adapter, out.preds, ref)
 
 
 @pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
@@ -182,7 +218,7 @@ def test_cross_forward_on_own_features_reproduces_head(case, feats, runs, traini
         for layer, out in outs.items():
             kept = out.feats
             before = {b: [f.clone() for f in maps] for b, maps in kept.items()}
-            assert_preds_equal(adapter.cross_forward(kept, layer), ref)
+            assert_preds_equal(adapter, adapter.cross_forward(kept, layer), ref)
             for branch, maps in kept.items():  # the other head's features are not modified (in-place ReLU)
                 for got, want in zip(maps, before[branch]):
                     assert torch.equal(got, want), (branch, layer)
@@ -190,7 +226,7 @@ def test_cross_forward_on_own_features_reproduces_head(case, feats, runs, traini
         last = adapter.num_layers
         cross = adapter.cross_forward(outs[last].feats, last)
         for level, x in enumerate(feats):
-            cls_out, reg_out = tower_inputs(adapter, 'cls', x, level)[-1], tower_inputs(adapter, 'reg', x, level)[-1]
+            cls_out, reg_out = tower_output(adapter, 'cls', x, level), tower_output(adapter, 'reg', x, level)
             for key, value in adapter.predict(cls_out, reg_out, level).items():
                 torch.testing.assert_close(cross[key][level], value, atol=1e-6, rtol=0)
 
@@ -206,7 +242,7 @@ def test_cross_forward_passes_gradient_to_features(case, runs):
 
 
 def test_kept_features_are_pre_activation_tower_inputs(case, feats, runs):
-    _, head, adapter = case
+    name, head, adapter = case
     _, outs = runs(True)
     with torch.no_grad():
         for branch in ('cls', 'reg'):
@@ -220,6 +256,9 @@ def test_kept_features_are_pre_activation_tower_inputs(case, feats, runs):
                     xs = tower_inputs(adapter, branch, x, level)
                     kept = out.feats[branch][level]
                     want = tower[layer - 1](xs[layer - 1], activate=False)
+                    if name == 'TOODHead':  # layer 1 is the whole shared stack: its layers' outputs, concatenated
+                        want = torch.cat([conv(xs[i], activate=False) for i, conv in enumerate(tower)], dim=1)
+                        xs = xs[:layer] + [torch.cat(xs[1:], dim=1)]
                     torch.testing.assert_close(kept, want, atol=1e-6, rtol=0)
                     if level == 0:  # pre-activation: negatives where the activation would have changed them
                         assert (kept < 0).any() and not torch.equal(kept, xs[layer])
@@ -283,6 +322,10 @@ def _known_decode(name, head, priors):
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32: center (80, 24), 64 x 32
         reg = torch.tensor([[0.5, -0.25, math.log(2.), 0.]])
         return reg, priors[index:index + 1], torch.tensor([[48., 8., 112., 40.]])
+    if name == 'TOODHead':  # boxes x1y1x2y2 in strides, in both modes: level 1 (stride 16) and level 4 (stride 128)
+        rows = [16 * 16 + 2 * 8 + 3, 16 * 16 + 8 * 8 + 4 * 4 + 2 * 2]
+        reg = torch.tensor([[1., 2., 3., 4.], [-0.5, 0., 0.25, 1.]])
+        return reg, priors[rows], torch.tensor([[16., 32., 48., 64.], [-64., 0., 32., 128.]])
     if name == 'AutoAssignHead':  # distances in pixels in both modes
         index = 16 * 16 + 8 * 8 + 1 * 4 + 2  # point (64, 32), stride 32
         return torch.tensor([[10., 20., 30., 40.]]), priors[index:index + 1], torch.tensor([[54., 12., 94., 72.]])
@@ -343,6 +386,9 @@ def _run_head_loss(head, feats, samples) -> dict:
     loss_cls; for it, the per-image (L, num_gt) candidate masks its center prior returns. YOLOX's cls loss takes the
     positives only; for it, the objectness targets (N, L), 1 at the positives."""
     cls_calls, bbox_calls, candidates = [], [], []
+    loss_cls = head.loss_cls
+    if type(head).__name__ == 'TOODHead' and MessageHub.get_current_instance().get_info('epoch') < head.initial_epoch:
+        loss_cls = head.initial_loss_cls  # TOOD's focal loss of its ATSS epochs
     if hasattr(head, 'loss_obj'):
         obj_calls = []
         hook = head.loss_obj.register_forward_hook(lambda m, a, o: obj_calls.append(a[1]))
@@ -355,7 +401,7 @@ def _run_head_loss(head, feats, samples) -> dict:
                 hook.remove()
                 bbox_hook.remove()
         return dict(objectness=obj_calls[0].reshape(len(samples), -1), boxes=boxes)
-    hooks = [head.loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
+    hooks = [loss_cls.register_forward_hook(lambda m, a, k, o: cls_calls.append((a, k)), with_kwargs=True),
              head.loss_bbox.register_forward_hook(lambda m, a, k, o: bbox_calls.append((a[0], k)), with_kwargs=True)]
     if hasattr(head, 'center_prior'):
         hooks.append(head.center_prior.register_forward_hook(lambda m, a, o: candidates.append(o[1])))
@@ -399,7 +445,10 @@ def test_targets_follow_head_assignment(case, feats, runs):
         assert torch.equal(targets.valid, torch.ones(targets.valid.shape))
     else:
         # flatten puts predictions where the head's loss puts them, and the targets line up with both
-        assert torch.equal(flat_cls.reshape(2, -1), seen['scores'])
+        if name == 'TOODHead':  # the loss takes the aligned score; 'cls' is its logit
+            torch.testing.assert_close(flat_cls.sigmoid().reshape(2, -1), seen['scores'], atol=1e-6, rtol=0)
+        else:
+            assert torch.equal(flat_cls.reshape(2, -1), seen['scores'])
         assert torch.equal(targets.pos, (seen['labels'] >= 0) & (seen['labels'] < head.num_classes))
         assert torch.equal(targets.valid, seen['weights'].float())
         if name not in IOU_NORMALISED:
@@ -412,7 +461,8 @@ def test_targets_follow_head_assignment(case, feats, runs):
     counts = targets.pos.sum(dim=1)
     assert (counts > 0).all()
     # num_pos convention: point heads count positives; anchor heads' samplers count max(positives, 1) per image
-    expected = max(int(counts.sum()), 1) if name in POINT_HEADS else int(counts.clamp(min=1).sum())
+    point_convention = name in POINT_HEADS or name in IOU_NORMALISED
+    expected = max(int(counts.sum()), 1) if point_convention else int(counts.clamp(min=1).sum())
     assert targets.num_pos.ndim == 0 and float(targets.num_pos) == expected
     # positives sit on their own image's box: catches x/y swaps and image/level mix-ups in the flattening
     priors = adapter.priors(feats)
@@ -452,7 +502,7 @@ def test_decode_matches_head_loss(case, feats, runs):
     levels = [(sl, stride) for sl, stride in zip(_levels(head), (8, 16, 32, 64, 128)) if pos[:, sl].any()]
     ours = torch.cat([boxes[:, sl][pos[:, sl]] for sl, _ in levels])  # level-major, then image, as the loss
     theirs = torch.cat(seen['boxes'])
-    if name == 'GFLHead':  # per-level loss calls, boxes in units of the level's stride
+    if name in ('GFLHead', 'TOODHead'):  # per-level loss calls, boxes in units of the level's stride
         theirs = torch.cat([b * stride for b, (_, stride) in zip(seen['boxes'], levels)])
     elif name == 'FCOSHead' and head.norm_on_bbox:  # one call, distances in strides from the point
         points = torch.cat([priors[:, sl][pos[:, sl]] for sl, _ in levels])
@@ -478,8 +528,8 @@ def test_ddod_with_dcn(training):
         ref = head.forward(feats)
         for layer in range(adapter.num_layers + 1):
             out = adapter.forward(feats, layer)
-            assert_preds_equal(out.preds, ref)
-            assert_preds_equal(adapter.cross_forward(out.feats, layer), ref)
+            assert_preds_equal(adapter, out.preds, ref)
+            assert_preds_equal(adapter, adapter.cross_forward(out.feats, layer), ref)
     kept = {b: [f.clone().requires_grad_() for f in maps] for b, maps in adapter.forward(feats, 0).feats.items()}
     preds = adapter.cross_forward(kept, 0)
     sum(m.sum() for maps in preds.values() for m in maps).backward()
@@ -492,24 +542,6 @@ def test_adapter_for_picks_the_registered_adapter(case):
     assert isinstance(adapter, HeadAdapter)
 
 
-def test_adapter_for_tood_says_why_in_one_line():
-    """TOOD's head has no adapter yet (FIDELITY.md, "Not supported yet: TOOD"): the refusal says why."""
-    head = build_tood_head()
-    with pytest.raises(ReproError) as err:
-        adapter_for(head)
-    message = str(err.value)
-    assert message.startswith('TOODHead is not supported') and 'inter_convs' in message and '\n' not in message
-
-
-def build_tood_head():
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    register_all_modules()
-    return MODELS.build(dict(type='TOODHead', num_classes=NUM_CLASSES, in_channels=CHANNELS, feat_channels=CHANNELS,
-                             stacked_convs=STACKED, anchor_generator=dict(type='AnchorGenerator', ratios=[1.0],
-                             octave_base_scale=8, scales_per_octave=1, strides=[8, 16, 32, 64, 128])))
-
-
 def test_adapter_for_unknown_head_names_it():
     class YOLOFHead(torch.nn.Module):
         pass
@@ -520,3 +552,115 @@ def test_adapter_for_unknown_head_names_it():
     assert 'YOLOFHead' in message and '\n' not in message
     for name in ADAPTERS:
         assert name in message
+
+
+# --- TOOD: what its adapter defines beyond the generic contract ------------------------------------------------------
+@pytest.fixture(scope='module', params=[{}, TOOD_TRICKS], ids=['anchor_free', 'anchor_based'])
+def tood(request):
+    head = build_head('TOODHead', **request.param)
+    torch.manual_seed(3)
+    return head, adapter_for(head), [torch.randn(2, CHANNELS, s, s) for s in SIZES]
+
+
+def test_tood_layers_and_widths(tood):
+    """One position past the FPN map, the whole stack's output, STACKED times a layer's width, for both branches."""
+    head, adapter, feats = tood
+    assert adapter.num_layers == 1 and adapter.width(0) == CHANNELS and adapter.width(1) == STACKED * CHANNELS
+    out = adapter.forward(feats, 1)
+    assert all(f.shape[1] == adapter.width(1) for b in ('cls', 'reg') for f in out.feats[b])
+    assert all(c is r for c, r in zip(out.feats['cls'], out.feats['reg']))  # the stack is shared
+    assert adapter.tower('cls') is adapter.tower('reg') is head.inter_convs
+
+
+@pytest.mark.parametrize('training', [False, True], ids=['eval', 'train'])
+def test_tood_predict_reproduces_the_heads_scores_and_boxes(tood, training):
+    """predict on the head's own stack output: σ('cls') is the head's aligned score (1e-6) and 'reg' its resampled
+    boxes in strides; cross_forward from layer 1 on the kept pre-activation stack output gives the same."""
+    head, adapter, feats = tood
+    head.train(training)
+    with torch.no_grad():
+        scores, boxes = head.forward(feats)
+        kept = adapter.forward(feats, 1).feats
+        cross = adapter.cross_forward(kept, 1)
+        for level, x in enumerate(feats):
+            stack = tower_output(adapter, 'cls', x, level)
+            preds = adapter.predict(stack, stack, level)
+            for got in (preds, {k: v[level] for k, v in cross.items()}):
+                torch.testing.assert_close(got['cls'].sigmoid(), scores[level], atol=1e-6, rtol=0)
+                torch.testing.assert_close(got['reg'], boxes[level], atol=1e-6, rtol=0)
+        # the resampling moved the boxes: without it they would differ (the offsets are not zero here)
+        offsets = head.reg_offset_module[-1]
+        saved = offsets.weight.clone(), offsets.bias.clone()
+        offsets.weight.zero_(), offsets.bias.zero_()
+        unsampled = adapter.forward(feats, 1).preds['reg']
+        offsets.weight.copy_(saved[0]), offsets.bias.copy_(saved[1])
+        assert not all(torch.allclose(u, b) for u, b in zip(unsampled, boxes))
+
+
+def test_tood_aligned_logit_is_finite_and_exact():
+    """logit(sqrt(σ(a)·σ(b))) matches the direct formula where that is accurate, and stays finite when saturated."""
+    from repro.distill.adapters.tood import aligned_logit
+    a, b = torch.linspace(-8, 8, 33)[:, None], torch.linspace(-8, 8, 33)[None]
+    torch.testing.assert_close(aligned_logit(a, b), torch.logit((a.sigmoid() * b.sigmoid()).sqrt().double()).float(),
+                               atol=1e-4, rtol=1e-4)
+    extreme = aligned_logit(torch.tensor([200., -200., 200.]), torch.tensor([200., -200., -200.]))
+    assert torch.isfinite(extreme).all() and extreme[0] > 80 and extreme[1] < -150
+
+
+@pytest.mark.parametrize('epoch', ['before', 'after'])
+def test_tood_targets_follow_the_epoch(tood, epoch):
+    """Before initial_epoch the ATSS assignment, after it the task-aligned one on the predictions: labels and label
+    weights equal those of head.get_targets on head.forward's scores and boxes, as its loss_by_feat builds them."""
+    head, adapter, feats = tood
+    head.train()
+    hub = MessageHub.get_current_instance()
+    hub.update_info('epoch', head.initial_epoch - 1 if epoch == 'before' else head.initial_epoch)
+    try:
+        samples = _data_samples()
+        with torch.no_grad():
+            targets = adapter.targets(adapter.forward(feats, 0), samples)
+            scores, boxes = head.forward(feats)
+            gts = [s.gt_instances for s in samples]
+            metas = [s.metainfo for s in samples]
+            anchors, flags = head.get_anchors([m.shape[-2:] for m in scores], metas, device=scores[0].device)
+            flat_boxes = torch.cat([adapter.flatten([b], 4) * s[0] for b, s in zip(boxes, head.prior_generator.strides)],
+                                   dim=1)
+            _, labels, weights, _, _ = head.get_targets(adapter.flatten(scores, NUM_CLASSES), flat_boxes, anchors,
+                                                        flags, gts, metas)
+            other = 'after' if epoch == 'before' else 'before'
+            hub.update_info('epoch', head.initial_epoch - 1 if other == 'before' else head.initial_epoch)
+            switched = adapter.targets(adapter.forward(feats, 0), samples)
+    finally:
+        hub.update_info('epoch', 0)
+    labels, weights = torch.cat(labels, dim=1), torch.cat(weights, dim=1)
+    assert torch.equal(targets.pos, (labels >= 0) & (labels < NUM_CLASSES)) and torch.equal(targets.valid, weights)
+    assert targets.pos.any() and float(targets.num_pos) == int(targets.pos.sum())
+    assert not torch.equal(targets.pos, switched.pos)  # the two assigners differ on this batch
+
+
+def test_tood_shares_the_detection_losss_assignment(tood, monkeypatch):
+    """Within shared_assignment the KD terms' targets() reuse the detection loss's get_targets call (task-aligned:
+    same predictions, same answer); outside a Runner the block supplies epoch 0 and leaves the hub as it was."""
+    from mmdet.models.utils import unpack_gt_instances
+    head, adapter, feats = tood
+    head.train()
+    calls = []
+    original = type(head).get_targets
+    monkeypatch.setattr(type(head), 'get_targets', lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    hub = MessageHub.get_current_instance()
+    samples = _data_samples()
+    hub.update_info('epoch', head.initial_epoch)
+    try:
+        with adapter.shared_assignment():
+            out = adapter.forward(feats, 0)
+            gts, ignores, metas = unpack_gt_instances(samples)
+            head.loss_by_feat(*adapter.loss_inputs(out.preds), gts, metas, ignores)  # as DistillDetector calls it
+            adapter.targets(out, samples)
+        assert len(calls) == 1 and hub.get_info('epoch') == head.initial_epoch  # a Runner's epoch is kept
+        hub.runtime_info.pop('epoch')
+        with adapter.shared_assignment():
+            assert hub.get_info('epoch') == 0
+            adapter.targets(out, samples)
+        assert hub.get_info('epoch') is None
+    finally:
+        hub.update_info('epoch', 0)

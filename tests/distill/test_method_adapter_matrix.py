@@ -7,7 +7,8 @@ kd_adapters.
 One optimizer step on two 128x128 images, then where the KD loss's gradient goes:
 
 - CrossKD (layer 1) and PGD (layer 1): the student's backbone, neck and first tower layer (every level's, for heads
-  with a tower per level) and the branch adapters; never the later tower layers or the predictors;
+  with a tower per level) and the branch adapters; never the later tower layers or the predictors. TOOD's layer 1 is
+  its whole shared stack's output: every stack layer, never the decomposition, predictors or alignment branches;
 - PKD, FGD, DeFeat (FPN maps): the backbone, the neck and the neck adapter; nothing of the head;
 - LD (mmdet's LDHead): GFL students only, whose box predictor it reaches; any other head is refused in one line.
 
@@ -153,7 +154,15 @@ def test_method_on_adapter_one_step(method, head, tmp_path):
     reached = {n for n, g in zip(named, grads) if g is not None and g.abs().sum() > 0}
     assert any(n.startswith('backbone.') for n in reached) and any(n.startswith('neck.') for n in reached)
     head_params = {n for n in named if n.startswith('bbox_head.')}
-    if method in TOWER_METHODS:
+    if method in TOWER_METHODS and head == 'TOODHead':
+        # the kept feature is the concatenation of every inter_conv's output, so each stack layer gets the gradient;
+        # cls_decomp, reg_decomp, tood_cls, tood_reg, cls_prob_module and reg_offset_module come after it
+        stack = {n for n in head_params if n.startswith('bbox_head.inter_convs.')}
+        convs = {n for n in stack if n.endswith('conv.weight')}
+        assert len(convs) == 2 and convs <= reached, sorted(convs - reached)
+        assert not (head_params - stack) & reached, sorted((head_params - stack) & reached)
+        assert {'kd_adapters.cls.weight', 'kd_adapters.reg.weight'} <= reached
+    elif method in TOWER_METHODS:
         adapter = model.student_adapter
         first = {id(p) for branch in ('cls', 'reg') for level in range(student_head.prior_generator.num_levels)
                  for p in adapter.tower(branch, level)[0].parameters()}

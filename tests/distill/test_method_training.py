@@ -26,7 +26,7 @@ from repro.runs.lifecycle import train
 SAME_METHOD_ELSEWHERE = re.compile(r'^((defeat|fgd|fkd|frs|fgfi)_(fcos|autoassign|atss|ddod)(_crowdhuman)?'
                                    r'|fgd_(fcos|atss)_mbv2|pgd_atss_mbv2|(fgd|pgd)_self_(fcos|atss)'
                                    r'|(pgd|pkd|fgd|defeat)_rtmdet|crosskd_gfl_rtmdet'
-                                   r'|(crosskd|pgd|pkd|fgd|defeat)_yolox)\.py$')
+                                   r'|(crosskd|pgd|pkd|fgd|defeat)_yolox|(pgd|pkd|fgd|defeat)_tood)\.py$')
 METHODS = sorted(p.name for p in (CONFIG_DIR / 'methods').glob('*.py') if not SAME_METHOD_ELSEWHERE.match(p.name))
 # no depth override here: Swin and MobileNetV2 backbones have no depth
 ONE_EPOCH = [o for o in FAST if 'backbone.depth' not in o] + ['train_cfg.max_epochs=1']

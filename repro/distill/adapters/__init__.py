@@ -13,6 +13,7 @@ from repro.distill.adapters.fcos import FCOSAdapter
 from repro.distill.adapters.gfl import GFLAdapter
 from repro.distill.adapters.retina import RetinaAdapter
 from repro.distill.adapters.rtmdet import RTMDetAdapter
+from repro.distill.adapters.tood import TOODAdapter
 from repro.distill.adapters.yolox import YOLOXAdapter
 from repro.errors import ReproError
 
@@ -28,24 +29,15 @@ def _by_head(adapters) -> dict[str, type[HeadAdapter]]:
 
 
 ADAPTERS = _by_head((RetinaAdapter, ATSSAdapter, GFLAdapter, DDODAdapter, FCOSAdapter, AutoAssignAdapter,
-                     RTMDetAdapter, YOLOXAdapter))
-
-#: mmdet head class name -> why there is no adapter yet (FIDELITY.md, "Not supported yet")
-NOT_SUPPORTED = {
-    'TOODHead': ('its task-decomposition modules read the outputs of every layer of one shared inter_convs stack, so a '
-                 'cross-forward from layer i would need the other head\'s layers < i too; the two-tower adapter model '
-                 'has no such feature (FIDELITY.md, "Not supported yet: TOOD")'),
-}
+                     RTMDetAdapter, YOLOXAdapter, TOODAdapter))
 
 
 def adapter_for(head) -> HeadAdapter:
     """The adapter for a built mmdet dense head, looked up by the head's class name."""
     name = type(head).__name__
-    if name in NOT_SUPPORTED:
-        raise ReproError(f'{name} is not supported for distillation yet: {NOT_SUPPORTED[name]}')
     if name not in ADAPTERS:
         raise ReproError(f'no distillation adapter for head {name}; supported heads: {", ".join(sorted(ADAPTERS))}')
     return ADAPTERS[name](head)
 
 
-__all__ = ['ADAPTERS', 'NOT_SUPPORTED', 'HeadAdapter', 'HeadOutputs', 'Targets', 'adapter_for']
+__all__ = ['ADAPTERS', 'HeadAdapter', 'HeadOutputs', 'Targets', 'adapter_for']

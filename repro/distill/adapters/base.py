@@ -58,6 +58,7 @@ class Targets:
 
 
 SHARED_METHODS = ('get_anchors', 'get_targets')  # the head methods shared_assignment remembers by default
+PRED_ORDER = ('cls', 'reg', 'centerness', 'objectness')  # loss_by_feat's prediction arguments (no head has both)
 
 
 def _containers_copied(value):
@@ -111,10 +112,15 @@ class HeadAdapter:
 
     def __init__(self, head):
         self.head = head
+        self._sizes: dict = {}  # (device, dtype) -> the levels' base anchor widths and strides (anchor_strides)
 
     @property
     def num_layers(self) -> int:
         return len(self.tower('cls'))
+
+    def width(self, layer: int) -> int:
+        """Channels of the layer-`layer` feature: the FPN map's at layer 0, a tower layer's output after."""
+        return self.head.in_channels if layer == 0 else self.head.feat_channels
 
     def tower(self, branch: str, level: int = 0):
         """The `branch` tower's ConvModules that run on FPN level `level` (the same for every level here)."""
@@ -224,6 +230,29 @@ class HeadAdapter:
                 delattr(head, name)
 
     # --- shared helpers ---------------------------------------------------------------------------------
+    def loss_inputs(self, preds: dict[str, list[Tensor]]) -> list:
+        """The prediction arguments of the head's loss_by_feat, from this adapter's per-level `preds`: the present
+        ones of 'cls', 'reg', 'centerness', 'objectness', in that order."""
+        return [preds[k] for k in PRED_ORDER if k in preds]
+
+    def anchor_strides(self, anchors: Tensor) -> Tensor:
+        """(M,) stride of each anchor (M, 4) x1y1x2y2, for heads with one square anchor per location (GFL, TOOD):
+        that of the level whose base anchor has the same width."""
+        widths, strides = self._level_sizes(anchors.device, anchors.dtype)
+        level = ((anchors[:, 2] - anchors[:, 0])[:, None] - widths).abs().argmin(dim=1)
+        return strides[level]
+
+    def _level_sizes(self, device, dtype) -> tuple[Tensor, Tensor]:
+        """(base anchor width, stride) of each level, built once per device and dtype (decode runs every step)."""
+        key = (device, dtype)
+        if key not in self._sizes:
+            generator = self.head.prior_generator
+            widths = [float(b[0, 2] - b[0, 0]) for b in generator.base_anchors]
+            strides = [float(s[0]) for s in generator.strides]
+            self._sizes[key] = (torch.tensor(widths, device=device, dtype=dtype),
+                                torch.tensor(strides, device=device, dtype=dtype))
+        return self._sizes[key]
+
     def priors(self, maps: list[Tensor]) -> Tensor:
         """Priors of every location, flattened over levels: (L, 4) anchors, or (L, 4) points (x, y, stride, stride)."""
         generator = self.head.prior_generator
