@@ -8,7 +8,6 @@ DistillDetector hands a third prediction to the head's loss_by_feat (and the KD 
 from __future__ import annotations
 
 import torch
-from torch import Tensor
 
 from repro.distill.adapters.atss import ATSSAdapter
 from repro.distill.adapters.base import HeadOutputs, Targets
