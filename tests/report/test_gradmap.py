@@ -84,3 +84,15 @@ def test_inside_share_is_the_mass_inside_the_boxes():
     heat[8, 8] = 4.0  # 4 outside
     assert inside_share(heat, np.array([[2, 2, 4, 4]])) == pytest.approx(0.5)
     assert inside_share(np.zeros((4, 4)), np.array([[0, 0, 2, 2]])) == 0.0
+
+
+def test_a_head_with_one_shared_stack_is_refused_in_one_line():
+    """TOOD's layer-1 feature is its whole shared stack's output, not one layer of two towers: no silent figure."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'distill'))
+    from test_detector import build
+
+    from repro.errors import ReproError
+    with pytest.raises(ReproError, match=r'^gradient maps tap one layer of two towers; TOODHead has one shared stack'):
+        FeatureTap(build('crosskd_tood.py')[0])

@@ -39,7 +39,11 @@ class FeatureTap:
         if layer == 0:
             self.modules = {'fpn': model.neck}
         else:
-            self.modules = {b: model.student_adapter.tower(b)[layer - 1] for b in ('cls', 'reg')}
+            adapter = model.student_adapter
+            if adapter.tower('cls') is adapter.tower('reg'):  # TOOD: one shared stack, its whole output the feature
+                raise ReproError(f'gradient maps tap one layer of two towers; {type(adapter.head).__name__} has one '
+                                 'shared stack whose whole output is the layer-1 feature: use a two-tower head')
+            self.modules = {b: adapter.tower(b)[layer - 1] for b in ('cls', 'reg')}
         self.offsets = offsets or {}
         self.feats: dict[str, list[Tensor]] = {k: [] for k in self.modules}
         self._handles = []
