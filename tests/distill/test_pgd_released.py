@@ -218,6 +218,8 @@ RELEASED = {
     'pgd_autoassign.py': (30, 0.08, 0.4, 0.4),
     # our extensions (issue 21, no released config): FCOS's released anchor-free values
     'pgd_rtmdet.py': (30, 0.04, 0.8, 0.4), 'pgd_yolox.py': (30, 0.04, 0.8, 0.4),
+    # TOOD (ATSS-derived, one anchor per location): ATSS's released anchor-based values
+    'pgd_tood.py': (9, 0.08, 0.8, 0.8),
 }
 
 
