@@ -7,5 +7,6 @@
 _base_ = ['../detectors/atss_mbv2.py', './_base_/pgd_terms.py']
 teacher = dict(config='configs/teachers/atss_r101.py')
 distill = dict(
+    inherit=True,  # the student's neck and head start from the teacher's: init_student=True in the released config
     terms=dict(cls=dict(guide=dict(k=9), loss=dict(alpha=0.04, tau=0.8)),
                reg=dict(guide=dict(k=9), loss=dict(alpha=0.04, tau=0.8))))

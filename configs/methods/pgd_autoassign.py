@@ -7,6 +7,7 @@
 _base_ = ['../detectors/autoassign_r50.py', './_base_/pgd_terms.py']
 teacher = dict(config='configs/teachers/autoassign_r101.py')
 distill = dict(
+    inherit=True,  # the student's neck and head start from the teacher's: init_student=True in the released config
     terms=dict(cls=dict(guide=dict(k=30), loss=dict(alpha=0.08, tau=0.4)),
                reg=dict(guide=dict(k=30), loss=dict(alpha=0.08, tau=0.4))),
     variants=dict(paper=dict(terms=dict(cls=dict(loss=dict(alpha=0.4)), reg=dict(loss=dict(alpha=0.4))))))

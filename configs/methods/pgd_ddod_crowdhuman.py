@@ -6,5 +6,6 @@
 _base_ = ['../detectors/ddod_r50_crowdhuman.py', './_base_/pgd_terms.py']
 teacher = dict(config='configs/teachers/ddod_r101_crowdhuman.py')
 distill = dict(
+    inherit=True,  # the student's neck and head start from the teacher's: init_student=True in the released config
     terms=dict(cls=dict(guide=dict(k=30), loss=dict(alpha=0.001, tau=0.8)),
                reg=dict(guide=dict(k=30), loss=dict(alpha=0.001, tau=0.8))))

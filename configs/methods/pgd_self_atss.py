@@ -7,5 +7,6 @@
 _base_ = ['../detectors/atss_r50.py', './_base_/pgd_terms.py']
 teacher = dict(config='configs/detectors/atss_r50.py')
 distill = dict(
+    inherit=True,  # neck and head start from the teacher's: init_student=True, as in every released PGD config
     terms=dict(cls=dict(guide=dict(k=9), loss=dict(alpha=0.08, tau=0.8)),
                reg=dict(guide=dict(k=9), loss=dict(alpha=0.08, tau=0.8))))

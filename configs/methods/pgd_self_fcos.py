@@ -7,6 +7,7 @@
 _base_ = ['../detectors/fcos_r50.py', './_base_/pgd_terms.py']
 teacher = dict(config='configs/detectors/fcos_r50.py')
 distill = dict(
+    inherit=True,  # neck and head start from the teacher's: init_student=True, as in every released PGD config
     terms=dict(cls=dict(guide=dict(k=30), loss=dict(alpha=0.04, tau=0.8)),
                reg=dict(guide=dict(k=30), loss=dict(alpha=0.04, tau=0.8))),
     variants=dict(paper=dict(terms=dict(cls=dict(loss=dict(alpha=0.4)), reg=dict(loss=dict(alpha=0.4))))))

@@ -19,7 +19,7 @@ from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targ
 from repro.distill.losses import build_loss
 from repro.distill.guides import KDContext, run_guide
 from repro.distill.standardize import match_stats
-from repro.distill.teacher import GuestTeacher
+from repro.distill.teacher import GuestTeacher, inherit_from_teacher
 from repro.distill.terms import Term, parse_distill
 from repro.errors import ReproError
 
@@ -68,6 +68,14 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
                 raise ReproError(f'student and teacher head widths differ at layer {self.spec.layer} ({widths[0]} vs '
                                  f'{widths[1]} channels) and no adapter is configured: set distill.adapt=True')
             self._check_feature_widths(guest)
+
+    def init_weights(self):
+        """The student's own initialisation, then, with `distill.inherit`, its neck and head from the teacher's.
+        mmengine's Runner calls this once the model is built (and before a resume loads its checkpoint), so copying
+        in `__init__` would be undone."""
+        super().init_weights()
+        if self.spec.inherit:
+            inherit_from_teacher(self, self.teacher)
 
     def _width(self, adapter: HeadAdapter) -> int:
         """Channels of `adapter`'s head's features at distill.layer (TOOD's stack output is wider than one layer)."""

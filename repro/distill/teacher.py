@@ -32,6 +32,25 @@ def load_teacher(teacher: nn.Module, checkpoint: str, what: str = 'teacher') -> 
     teacher.load_state_dict({k: state[k] for k in expected})
 
 
+def inherit_from_teacher(student: nn.Module, teacher: nn.Module) -> None:
+    """Copy into `student` every tensor of the teacher's neck and head (anything outside `backbone.`) whose name and
+    shape the student shares; the rest keeps the student's own initialisation. This is the released PGD distiller's
+    `init_student=True` (distill_base.py: the teacher checkpoint minus `backbone.*`, loaded non-strictly, so tensors
+    of another shape are skipped). BatchNorm's step counters are left alone. Refuses, in one line, a pair where
+    nothing would be copied."""
+    from mmengine.logging import print_log
+    own = student.state_dict()
+    shared = {k: v for k, v in teacher.state_dict().items()
+              if not k.startswith('backbone.') and not k.endswith('num_batches_tracked') and k in own}
+    take = {k: v for k, v in shared.items() if v.shape == own[k].shape}
+    if not take:
+        raise ReproError('distill.inherit copies nothing: no tensor of the teacher\'s neck or head has a name and '
+                         'shape the student shares; set distill.inherit=False')
+    student.load_state_dict(take, strict=False)
+    print_log(f'distill.inherit: the student\'s neck and head start from {len(take)} of the teacher\'s tensors'
+              f' ({len(shared) - len(take)} of another shape keep their own initialisation)', logger='current')
+
+
 def _stats(preprocessor) -> tuple:
     """(mean, std) a DetDataPreprocessor normalises with; (0, 1) when it does not normalise."""
     if getattr(preprocessor, '_enable_normalize', False):

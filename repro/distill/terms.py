@@ -4,6 +4,7 @@
         layer=3,          # CrossKD layer index: 0 feeds FPN features, stacked_convs only the predictors
         renorm=True,      # re-normalise the student's feature to the teacher's per-channel statistics
         adapt=False,      # a trainable 1x1 conv from the student's to the teacher's width before the teacher layers
+        inherit=False,    # start the student's neck and head from the teacher's (name and shape shared; not the backbone)
         terms=dict(       # keyed by name; a term with weight 0 is switched off
             cls=dict(source='cross', pred='cls', region='all', loss=dict(type='QualityFocalKD', beta=1.0),
                      weight=1.0),
@@ -75,6 +76,7 @@ class DistillSpec:
     layer: int = 3
     renorm: bool = True
     adapt: bool = False
+    inherit: bool = False
     terms: tuple[Term, ...] = field(default_factory=tuple)
 
     @property
@@ -125,10 +127,12 @@ def resolve_variant(cfg: dict) -> dict:
 def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
     cfg = resolve_variant(cfg)
     cfg.pop('variant', None)
-    unknown = set(cfg) - {'layer', 'renorm', 'adapt', 'terms'}
+    unknown = set(cfg) - {'layer', 'renorm', 'adapt', 'inherit', 'terms'}
     if unknown:
-        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, terms, variant, "
-                         'variants')
+        raise ReproError(f"unknown distill keys {sorted(unknown)}: allowed are layer, renorm, adapt, inherit, terms, "
+                         'variant, variants')
+    if not isinstance(cfg.get('inherit', False), bool):
+        raise ReproError(f"distill.inherit is {cfg['inherit']!r}: use True or False")
     layer = int(cfg.get('layer', min(3, num_layers)))
     if not 0 <= layer <= num_layers:
         raise ReproError(f'distill.layer is {layer}: the head has {num_layers} tower layers, so use 0..{num_layers}')
@@ -157,7 +161,7 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
             _choice(name, 'norm', term.normalizer, NORMS)
         terms.append(term)
     spec = DistillSpec(layer=layer, renorm=bool(cfg.get('renorm', True)), adapt=bool(cfg.get('adapt', False)),
-                       terms=tuple(terms))
+                       inherit=cfg.get('inherit', False), terms=tuple(terms))
     if spec.adapt and spec.needs('reverse'):
         raise ReproError('distill.adapt maps student features to the teacher width; reverse terms need the '
                          'opposite direction, which is not supported')

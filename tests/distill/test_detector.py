@@ -178,6 +178,43 @@ def test_student_weights_load_into_the_plain_detector():
     assert next(model.teacher.parameters()).dtype == torch.float64
 
 
+def test_inherit_starts_the_students_neck_and_head_from_the_teachers():
+    """distill.inherit (PGD's released init_student=True): after init_weights, every neck and head tensor equals the
+    teacher's, the backbone keeps its own initialisation, and the KD-only modules are untouched."""
+    model, _ = build('pgd_atss.py')
+    kd_before = {k: v.clone() for k, v in model.state_dict().items() if k.startswith('kd_')}
+    model.init_weights()
+    own, teacher = model.state_dict(), model.teacher.state_dict()
+    copied = [k for k in teacher if not k.startswith('backbone.') and not k.endswith('num_batches_tracked')]
+    assert any(k.startswith('neck.') for k in copied) and any(k.startswith('bbox_head.') for k in copied)
+    assert all(torch.equal(own[k], teacher[k]) for k in copied)
+    convs = [k for k, v in own.items() if k.startswith('backbone.') and v.dim() == 4]
+    assert convs and not any(torch.equal(own[k], teacher[k]) for k in convs)
+    assert all(torch.equal(own[k], v) for k, v in kd_before.items())
+    plain, _ = build('pgd_atss.py', ['distill.inherit=False'])
+    plain.init_weights()
+    assert not torch.equal(plain.state_dict()['bbox_head.atss_cls.weight'], plain.teacher.state_dict()['bbox_head.atss_cls.weight'])
+
+
+def test_inherit_copies_what_matches_and_refuses_a_pair_with_nothing_to_copy():
+    """As the released non-strict load: tensors of another shape (a MobileNetV2 student's FPN laterals) keep the
+    student's own values; a pair that shares no neck or head tensor is refused in one line."""
+    from torch import nn
+    from repro.distill.teacher import inherit_from_teacher
+
+    def detector(width_in, classes):
+        return nn.ModuleDict(dict(backbone=nn.Linear(3, width_in), neck=nn.Linear(width_in, 8),
+                                  bbox_head=nn.Linear(8, classes)))
+    student, teacher = detector(4, 6), detector(16, 6)
+    lateral = student['neck'].weight.clone()
+    inherit_from_teacher(student, teacher)
+    assert torch.equal(student['neck'].weight, lateral) and torch.equal(student['neck'].bias, teacher['neck'].bias)
+    assert torch.equal(student['bbox_head'].weight, teacher['bbox_head'].weight)
+    assert not torch.equal(student['backbone'].bias, teacher['backbone'].bias)
+    with pytest.raises(ReproError, match='distill.inherit copies nothing'):
+        inherit_from_teacher(nn.ModuleDict(dict(neck=nn.Linear(4, 8))), nn.ModuleDict(dict(neck=nn.Linear(16, 9))))
+
+
 def test_different_head_widths_are_refused():
     with pytest.raises(ReproError, match='head widths differ at layer 3 .64 vs 32 channels.*distill.adapt=True'):
         build('crosskd_gfl.py', ['+teacher.overrides=["model.bbox_head.feat_channels=32"]'])
@@ -187,6 +224,7 @@ def test_different_head_widths_are_refused():
     ('distill.layer=7', 'distill.layer is 7: the head has 4 tower layers'),
     ('distill.terms.cls.region=everywhere', "distill.terms.cls.region is 'everywhere'"),
     ('+distill.terms.cls.gamma=2', r"unknown keys \['gamma'\] in distill.terms.cls"),
+    ('+distill.inherit=yes', "distill.inherit is 'yes': use True or False"),
 ])
 def test_bad_distill_settings_are_named(override, message):
     with pytest.raises(ReproError, match=message):

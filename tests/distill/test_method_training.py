@@ -62,6 +62,8 @@ def test_method_trains_logs_kd_losses_and_saves_a_plain_student(method, tmp_path
     plain = MODELS.build(exported.model)
     plain.load_state_dict(load_checkpoint_file(result['export']['weights'])['state_dict'], strict=True)
     assert result['export']['student']['params_m'] == round(sum(p.numel() for p in plain.parameters()) / 1e6, 3)
+    if model_cfg.get('distill', {}).get('inherit'):  # the Runner's init_weights copied the teacher's neck and head
+        assert any('distill.inherit: the student' in p.read_text() for p in tmp_path.glob('*/*.log'))
     if model_cfg.type == 'DistillDetector':  # the training-dynamics hook measured the untrained and trained student
         epochs = read_dynamics(tmp_path)['epochs']
         assert [e['epoch'] for e in epochs] == [0, 1]

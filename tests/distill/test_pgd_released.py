@@ -249,6 +249,20 @@ def test_released_values_per_detector(method):
     assert not terms['reg'][1].level_weights
 
 
+EXTENSIONS = {'pgd_rtmdet.py', 'pgd_yolox.py', 'pgd_tood.py'}
+
+
+@pytest.mark.parametrize('method', sorted(RELEASED))
+def test_the_student_inherits_the_teachers_neck_and_head_where_the_code_does(method):
+    """Every released PGD config sets init_student=True (work_configs/pgd_*.py); our extensions keep the student's
+    own initialisation, like the other methods they are compared with in ext:modern."""
+    from repro.distill.terms import parse_distill
+    from repro.plan.compile import load_config
+    cfg = load_config(f'configs/methods/{method}').distill.to_dict()
+    for variant in ('released', 'paper'):
+        assert parse_distill({**cfg, 'variant': variant}, 4).inherit is (method not in EXTENSIONS)
+
+
 @pytest.mark.parametrize('method', sorted(RELEASED))
 def test_paper_values_per_detector(method):
     _, _, tau, paper_alpha = RELEASED[method]

@@ -7,8 +7,8 @@
 #   configs/distillers/fgd/fgd_retina_*.py and fgd_gfl_r101_distill_gfl_r50_fpn_1x_coco.py). The paper (Sec. 4.2)
 #   prints γ = 1e-3 for anchor-based one-stage models; every released one-stage config uses 5e-4. We use 5e-4.
 # - The released configs also initialise the student's neck and head from the teacher ("inheriting strategy",
-#   `init_student=True`, the † rows of FGD's tables); PGD does not say it did so for its baselines and the harness
-#   has no such option, so students start from their ImageNet backbones as usual.
+#   `init_student=True`, the † rows of FGD's tables). FGD's printed rows without † do not, and PGD does not say
+#   it did so for its baselines, so the default is off; `distill.inherit=True` switches it on (FIDELITY.md, PGD).
 distill = dict(
     terms=dict(
         fgd=dict(feature='neck', guide=dict(type='gt_box_scaled'),
