@@ -86,13 +86,39 @@ def test_inside_share_is_the_mass_inside_the_boxes():
     assert inside_share(np.zeros((4, 4)), np.array([[0, 0, 2, 2]])) == 0.0
 
 
-def test_a_head_with_one_shared_stack_is_refused_in_one_line():
-    """TOOD's layer-1 feature is its whole shared stack's output, not one layer of two towers: no silent figure."""
+def distill_build(method):
     import sys
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'distill'))
     from test_detector import build
+    return build(method)[0]
+
+
+def test_a_head_with_a_tower_per_level_is_tapped_at_every_level():
+    """RTMDet's SepBN head runs each FPN level through its own tower modules: each level's feature is tapped, and
+    the gradient at one of them matches a central difference (float32: mmdet's RTMDet assigner refuses float64;
+    random teacher)."""
+    model = distill_build('crosskd_rtmdet.py')
+    torch.manual_seed(0)
+    for head in (model.bbox_head, model.teacher.bbox_head):  # far from their init, as in tiny_model
+        for conv in [*head.rtm_cls, *head.rtm_reg]:
+            torch.nn.init.normal_(conv.weight, std=0.3)
+    inputs, samples = one_image()
+    inputs = inputs.float()
+    loss, grads = feature_gradients(model, inputs, samples)
+    assert {k: len(v) for k, v in grads.items()} == {'cls': 3, 'reg': 3}
+    g = grads['cls'][1]
+    norm = float(g.norm())
+    assert norm > 0
+    eps = 1e-1  # float32 rounding dominates below 1e-2; at 0.1 the estimate is within 0.1% here
+    plus = loss_with_offset(model, inputs, samples, 'cls', 1, eps * g / norm)
+    minus = loss_with_offset(model, inputs, samples, 'cls', 1, -eps * g / norm)
+    assert (plus - minus) / (2 * eps) == pytest.approx(norm, rel=1e-2)
+
+
+def test_a_head_with_one_shared_stack_is_refused_in_one_line():
+    """TOOD's layer-1 feature is its whole shared stack's output, not one layer of two towers: no silent figure."""
 
     from repro.errors import ReproError
     with pytest.raises(ReproError, match=r'^gradient maps tap one layer of two towers; TOODHead has one shared stack'):
-        FeatureTap(build('crosskd_tood.py')[0])
+        FeatureTap(distill_build('crosskd_tood.py'))

@@ -37,13 +37,17 @@ class FeatureTap:
     def __init__(self, model, offsets: dict[tuple[str, int], Tensor] | None = None):
         layer = model.spec.layer
         if layer == 0:
-            self.modules = {'fpn': model.neck}
+            self.modules = {'fpn': [model.neck]}
         else:
             adapter = model.student_adapter
             if adapter.tower('cls') is adapter.tower('reg'):  # TOOD: one shared stack, its whole output the feature
                 raise ReproError(f'gradient maps tap one layer of two towers; {type(adapter.head).__name__} has one '
                                  'shared stack whose whole output is the layer-1 feature: use a two-tower head')
-            self.modules = {b: adapter.tower(b)[layer - 1] for b in ('cls', 'reg')}
+            levels = range(len(model.bbox_head.prior_generator.strides))
+            # one module for every level, or each level's own (RTMDet's SepBN head); each runs once per level,
+            # in level order, so the features arrive in level order either way
+            self.modules = {b: list({id(m): m for m in (adapter.tower(b, lv)[layer - 1] for lv in levels)}.values())
+                            for b in ('cls', 'reg')}
         self.offsets = offsets or {}
         self.feats: dict[str, list[Tensor]] = {k: [] for k in self.modules}
         self._handles = []
@@ -64,7 +68,8 @@ class FeatureTap:
         return hook
 
     def __enter__(self):
-        self._handles = [m.register_forward_hook(self._hook(k), with_kwargs=True) for k, m in self.modules.items()]
+        self._handles = [m.register_forward_hook(self._hook(k), with_kwargs=True)
+                         for k, modules in self.modules.items() for m in modules]
         return self
 
     def __exit__(self, *exc):
