@@ -6,7 +6,7 @@ import pytest
 
 from repro.errors import ReproError
 from repro.plan.dag import PlannedRun
-from repro.report.figures.checkpoints import weights_of
+from repro.report.figures.checkpoints import state_of, weights_of
 from repro.report.tables.results import collect
 from repro.runs.restore import keep_records, restore, retrain_teachers
 from repro.runs.store import RESTORED, WEIGHTS_FILE, drop_restored, read_record, write_record
@@ -39,6 +39,7 @@ def test_a_report_keeps_the_records_of_finished_runs_only(tmp_path, table):
     second.work_dir.mkdir(parents=True)
     write_record(second.work_dir, {'run_key': second.key, 'status': 'failed', 'reason': 'boom'})
     assert keep_records(table, tmp_path / 'out') == 2
+    assert state_of(teacher) == 'done'  # trained here, its weights in the store
     kept = sorted(p.name for p in (tmp_path / 'out' / 'runs').iterdir())
     assert kept == ['student-bbb0.json', 'teacher-aaaa.json']
     assert json.loads((tmp_path / 'out' / 'runs' / 'student-bbb0.json').read_text())['metrics'] == {'AP': 20.0}
@@ -56,6 +57,7 @@ def test_kept_records_count_as_finished_runs_without_weights(tmp_path, table):
     assert [run.status() for run in table] == ['done'] * 3
     assert read_record(table[1].work_dir)[RESTORED] == str(kept / 'student-bbb0.json')
     assert weights_of(table[1]) is None  # figures and export need weights: they skip it
+    assert state_of(table[1]) == 'done, but a kept record without weights'  # what a figure's note says
     assert not (tmp_path / 'store' / 'other-ffff').exists()
     assert keep_records(table, tmp_path / 'out') == 3  # kept again as trained, without where it was put back from
     assert RESTORED not in json.loads((tmp_path / 'out' / 'runs' / 'student-bbb1.json').read_text())

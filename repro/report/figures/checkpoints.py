@@ -44,11 +44,13 @@ def weights_of(run) -> Path | None:
 
 
 def state_of(run) -> str:
-    """The store's word for a planned run ('done', 'pending', ...), for notes on what is missing."""
+    """The store's word for a planned run ('done', 'pending', ...), for notes on what is missing; a finished run
+    without weights (a kept record put back with --restore) says so."""
     try:
-        return run.status()
+        status = run.status()
     except ReproError as err:
         return str(err)
+    return 'done, but a kept record without weights' if status == 'done' and weights_of(run) is None else status
 
 
 def plain_model_cfg(run) -> dict:

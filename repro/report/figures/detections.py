@@ -46,7 +46,9 @@ def pick_triples(spec, runs) -> list[tuple] | None:
     candidates, waiting = {}, []
     for run in distilled:
         teacher = by_key.get(run.needs) if run.needs else _zoo_teacher(run, runs)
-        student = next((s for s in students if _parts(plain_model_cfg(s)) == _parts(plain_model_cfg(run))), None)
+        fits = [s for s in students if _parts(plain_model_cfg(s)) == _parts(plain_model_cfg(run))]
+        # a student with weights first (kept records have none), then the distilled run's own seed
+        student = min(fits, key=lambda s: (weights_of(s) is None, s.seed != run.seed), default=None)
         trio = {'teacher': teacher, 'student': student, 'distilled': run}
         unfinished = [f'{role} {r.key} is {state_of(r)}' if r else f'no {role} run fits'
                       for role, r in trio.items() if r is None or weights_of(r) is None]
