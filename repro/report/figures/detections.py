@@ -46,7 +46,8 @@ def pick_triples(spec, runs) -> list[tuple] | None:
     candidates, waiting = {}, []
     for run in distilled:
         teacher = by_key.get(run.needs) if run.needs else _zoo_teacher(run, runs)
-        fits = [s for s in students if _parts(plain_model_cfg(s)) == _parts(plain_model_cfg(run))]
+        parts = _parts(plain_model_cfg(run))
+        fits = [s for s in students if _parts(plain_model_cfg(s)) == parts]
         # a student with weights first (kept records have none), then the distilled run's own seed
         student = min(fits, key=lambda s: (weights_of(s) is None, s.seed != run.seed), default=None)
         trio = {'teacher': teacher, 'student': student, 'distilled': run}
