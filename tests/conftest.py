@@ -31,6 +31,17 @@ def repo() -> Path:
     return REPO
 
 
+@pytest.fixture(scope='module')
+def one_thread():
+    """Tiny tensors: one thread is faster, and does not fight a busy machine's other jobs for cores. A module uses
+    it with `pytestmark = pytest.mark.usefixtures('one_thread')`."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def folder_digest(folder: Path) -> str:
     """sha256 over a folder's file names and bytes: equal digests mean byte-identical trees."""
     h = hashlib.sha256()

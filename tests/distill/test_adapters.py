@@ -59,6 +59,8 @@ SIBLING = {'RTMDetHead': ('RTMDetSepBNHead', ('share_conv', 'use_depthwise', 'ex
 # cases build DDOD with plain convs (the adapter runs either alike); test_ddod_with_dcn covers the DCN layer
 BUILD_EXTRA = {'DDODHead': dict(use_dcn=False)}
 
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 
 @functools.cache
 def detector_configs() -> dict:
@@ -111,15 +113,6 @@ def an_epoch():
         hub.runtime_info.pop('epoch', None)
     else:
         hub.update_info('epoch', before)
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and does not fight a busy machine's other jobs for cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope='module', params=CASES, ids=IDS)

@@ -42,6 +42,8 @@ METHODS = {
 TOWER_METHODS = ('crosskd', 'pgd')   # reach the first tower layer (distill.layer = 1)
 NECK_METHODS = ('pkd', 'fgd', 'defeat')
 
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 
 @functools.cache
 def detectors() -> dict[str, str]:
@@ -121,14 +123,6 @@ def is_kd(name: str) -> bool:
 def total(losses, kd: bool):
     values = [v for k, v in losses.items() if is_kd(k) == kd]
     return sum(v if torch.is_tensor(v) else sum(v) for v in values)
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize('head', HEADS)
