@@ -5,9 +5,9 @@ For each named config (a row: its runs with no overrides, over every seed the st
 each seed, the mean and the sample standard deviation, and the pooled standard deviation over the rows (each row's
 variance weighted by its degrees of freedom). With --write it records them in benchmarks/seed_noise/<profile>.json,
 which claim verdicts read (repro.report.tables.seed_noise), and copies the records used into
-benchmarks/seed_noise/runs/. Only runs whose key is the one today's code and profile give are used, and the profile
-file's hash is recorded with them, so a later change to the profile file marks the measurement stale until it is
-measured again.
+benchmarks/seed_noise/runs/, removing an earlier measurement's records from there. Only runs whose key is the one
+today's code and profile give are used, and the profile file's hash is recorded with them, so a later change to the
+profile file marks the measurement stale until it is measured again.
 """
 from __future__ import annotations
 
@@ -39,6 +39,25 @@ def finished_runs(store: Path, profile: str, config: str) -> list[dict]:
     return runs
 
 
+def kept_name(record: dict) -> str:
+    return f"{Path(record['config']).stem}-{record['run_key']}.json"
+
+
+def kept_or_new(record: dict, metric: str) -> dict:
+    """The record kept in benchmarks/seed_noise/runs/ for this run key, where there is one (it names the commit and
+    time of the run first measured; a later run of the same key, or the store's restored copy of the kept record,
+    adds nothing), else the store's. A kept record whose metric differs from the store's run of the same key is
+    refused: one key must give one result."""
+    path = NOISE_DIR / 'runs' / kept_name(record)
+    if not path.is_file():
+        return record
+    kept = json.loads(path.read_text())
+    if kept['metrics'][metric] != record['metrics'][metric]:
+        raise SystemExit(f"{record['_path']}: {metric} {record['metrics'][metric]}, but its kept record {path} "
+                         f"has {kept['metrics'][metric]}: the same run key must give the same result")
+    return {**kept, '_path': path}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--store', required=True, help='work dirs root holding <profile>/<config>-<key>/result.json')
@@ -49,7 +68,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     rows, records, commits = {}, [], set()
     for config in args.configs:
-        runs = finished_runs(Path(args.store), args.profile, config)
+        runs = [kept_or_new(r, args.metric) for r in finished_runs(Path(args.store), args.profile, config)]
         if len(runs) < 2:
             raise SystemExit(f'{config}: {len(runs)} finished seed(s) in {args.store}; need at least 2')
         values = [float(r['metrics'][args.metric]) for r in runs]
@@ -73,9 +92,16 @@ def main(argv=None) -> None:
                                            ' '.join(['--configs', *args.configs])), indent=1) + '\n')
     runs_dir = NOISE_DIR / 'runs'
     runs_dir.mkdir(exist_ok=True)
-    for record in records:
-        shutil.copyfile(record['_path'], runs_dir / f"{record['_path'].parent.name}.json")
-    print(f'wrote {out} and {len(records)} records in {runs_dir}')
+    kept = {kept_name(record): record['_path'] for record in records}
+    for name, path in kept.items():
+        if path != runs_dir / name:
+            shutil.copyfile(path, runs_dir / name)
+    # The folder holds exactly the measurement's records: one of an earlier measurement (a key today's code no
+    # longer gives) goes, as git shows, so the file and its records are read as one set.
+    gone = sorted(p.name for p in runs_dir.glob('*.json') if p.name not in kept)
+    for name in gone:
+        (runs_dir / name).unlink()
+    print(f'wrote {out} and {len(kept)} records in {runs_dir}' + (f"; removed {', '.join(gone)}" if gone else ''))
 
 
 if __name__ == '__main__':

@@ -176,6 +176,7 @@ def test_the_measured_seed_noise_is_what_its_committed_records_give(folder):
         variances.append((len(runs) - 1, statistics.variance(row['values'])))
     pooled = math.sqrt(sum(n * v for n, v in variances) / sum(n for n, _ in variances))
     assert pooled == pytest.approx(data['sigma'], abs=1e-3) and len(data['rows']) >= 3
+    assert set(records) == {key for row in data['rows'].values() for key in row['run_keys']}
     if folder == '.':
         assert measured_noise('tiny', 'AP').sigma == data['sigma'] and measured_noise('tiny', 'AP50') is None
 
@@ -199,3 +200,42 @@ def test_the_seed_noise_holds_while_its_runs_keep_their_keys(tmp_path):
     stale = noise([keys[0], 'another-run'])
     assert not stale.current and 'would train differently: measure it again' in stale.sentence()
     assert not noise(None).current  # no keys recorded: only the profile file's hash can say
+
+
+def test_seed_noise_keeps_exactly_the_records_it_measured(tmp_path, monkeypatch, capsys):
+    """`benchmarks/seed_noise.py --write` reads the finished runs whose key today's code gives (an earlier key's run
+    of the same config is not one of them), writes the pooled figure, and leaves in runs/ exactly the records used:
+    a record kept earlier for the same key stays as it was (its commit is the measurement's), an earlier
+    measurement's record goes, and a kept record with another result for the same key is refused."""
+    import benchmarks.seed_noise as seed_noise
+    from repro.plan.compile import compile_config
+    from repro.profiles import REPO_ROOT
+    config = 'configs/detectors/gfl_r50.py'
+    noise_dir = tmp_path / 'noise'
+    (noise_dir / 'runs').mkdir(parents=True)
+    keys = []
+    for seed, ap in ((0, 16.0), (1, 17.0), (2, 15.0)):
+        keys.append(compile_config(REPO_ROOT / config, 'tiny', seed=seed).run_key)
+        for run_key, value in ((keys[-1], ap), ('0ldkey' + str(seed), 99.0)):
+            folder = tmp_path / 'store' / 'tiny' / f'gfl_r50-{run_key}'
+            folder.mkdir(parents=True)
+            (folder / 'result.json').write_text(json.dumps(dict(
+                status='done', seed=seed, run_key=run_key, config=config, overrides=[], metrics={'AP': value},
+                git_commit='new')))
+    first = dict(status='done', seed=0, run_key=keys[0], config=config, overrides=[], metrics={'AP': 16.0},
+                 git_commit='first')
+    (noise_dir / 'runs' / f'gfl_r50-{keys[0]}.json').write_text(json.dumps(first))
+    (noise_dir / 'runs' / 'pgd_atss-earlier.json').write_text('{}')
+    monkeypatch.setattr(seed_noise, 'NOISE_DIR', noise_dir)
+    argv = ['--store', str(tmp_path / 'store'), '--configs', config, '--write']
+    seed_noise.main(argv)
+    data = json.loads((noise_dir / 'tiny.json').read_text())
+    assert data['rows'][config]['values'] == [16.0, 17.0, 15.0] and data['sigma'] == 1.0 and data['dof'] == 2
+    assert data['rows'][config]['run_keys'] == keys and data['commits'] == ['first', 'new']
+    kept = sorted(p.name for p in (noise_dir / 'runs').glob('*.json'))
+    assert kept == sorted(f'gfl_r50-{key}.json' for key in keys)
+    assert json.loads((noise_dir / 'runs' / f'gfl_r50-{keys[0]}.json').read_text())['git_commit'] == 'first'
+    assert 'removed pgd_atss-earlier.json' in capsys.readouterr().out
+    (noise_dir / 'runs' / f'gfl_r50-{keys[0]}.json').write_text(json.dumps({**first, 'metrics': {'AP': 16.1}}))
+    with pytest.raises(SystemExit, match='the same run key must give the same result'):
+        seed_noise.main(argv)
