@@ -28,6 +28,14 @@ DATASETS = {
 }
 
 
+def repo_relative(path: str | Path) -> str:
+    """A path as records and reports show it: relative to the repository where it lies inside it (so a run's record
+    reads the same from any clone), else as given."""
+    path = Path(path)
+    resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    return resolved.relative_to(REPO_ROOT).as_posix() if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 def cache_root() -> Path:
     """Where the harness caches what it can make again (synthetic datasets, plans; checkpoints: repro.training.weights):
     $REPRO_CACHE, default ~/.cache/repro."""

@@ -30,7 +30,7 @@ from repro.cli import TRUST_TEACHER_ENV
 from repro.errors import ReproError
 from repro.plan.compile import WEIGHTS_FILE, compile_config
 from repro.plan.validate import check, check_environment, check_resume, check_writable
-from repro.profiles import choose_profile
+from repro.profiles import choose_profile, repo_relative
 from repro.runs.progress import ProgressFile
 from repro.runs.store import (RESULT_FILE, claim, default_work_dir, drop_restored, finished, merge_rows, read_record,
                               running_record, status, teacher_dir, write_record)
@@ -107,7 +107,7 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     """Train a run whose lock this process holds, keeping its record up to date (running, failed, done); `extra`
     goes into the record (the teacher's measured AP)."""
     from repro.evaluation.coco_backend import backend
-    base = {'run_key': compiled.run_key, 'config': str(config), 'profile': profile, 'coco_eval': backend(),
+    base = {'run_key': compiled.run_key, 'config': repo_relative(config), 'profile': profile, 'coco_eval': backend(),
             'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
             'rows': merge_rows(record, list(rows)),
             **({'evaluated_from': compiled.cfg.evaluate_from} if compiled.cfg.get('evaluate_from') else {}),

@@ -18,17 +18,30 @@ from repro.runs.store import RESTORED, RESULT_FILE, drop_restored, finished, rea
 
 def keep_records(runs, out_dir: Path) -> int:
     """Copy the record of every finished run of `runs` (repro.plan.dag.PlannedRun) into out_dir/runs/; returns
-    how many."""
+    how many. A record kept there already for the same run key with the same metrics stays as it is: it names the
+    run first measured (its commit, its time), and a later run of the same key gives the same numbers."""
     kept = 0
     for run in runs:
         record = read_record(run.work_dir) if (run.work_dir / RESULT_FILE).exists() else None
         if not record or record.get('run_key') != run.key or not finished(run.work_dir, record):  # read once
             continue
-        (out_dir / 'runs').mkdir(parents=True, exist_ok=True)
-        record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
-        atomic_write_json(out_dir / 'runs' / f'{run.work_dir.name}.json', record)  # the store's own format
         kept += 1
+        path = out_dir / 'runs' / f'{run.work_dir.name}.json'
+        if _same_result(path, record):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
+        atomic_write_json(path, record)  # the store's own format
     return kept
+
+
+def _same_result(path: Path, record: dict) -> bool:
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(old, dict) and old.get('run_key') == record['run_key'] and \
+        old.get('metrics') == record.get('metrics')
 
 
 def restore(runs, records_dir: str | Path) -> list:

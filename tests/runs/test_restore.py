@@ -43,6 +43,13 @@ def test_a_report_keeps_the_records_of_finished_runs_only(tmp_path, table):
     kept = sorted(p.name for p in (tmp_path / 'out' / 'runs').iterdir())
     assert kept == ['student-bbb0.json', 'teacher-aaaa.json']
     assert json.loads((tmp_path / 'out' / 'runs' / 'student-bbb0.json').read_text())['metrics'] == {'AP': 20.0}
+    # trained again under the same key: the record kept first stays where the numbers agree, else the store's wins
+    out = tmp_path / 'out' / 'runs'
+    write_record(teacher.work_dir, {**read_record(teacher.work_dir), 'git_commit': 'later'})
+    write_record(first.work_dir, {**read_record(first.work_dir), 'git_commit': 'later', 'metrics': {'AP': 20.5}})
+    assert keep_records(table, tmp_path / 'out') == 2
+    assert 'git_commit' not in json.loads((out / 'teacher-aaaa.json').read_text())
+    assert json.loads((out / 'student-bbb0.json').read_text())['metrics'] == {'AP': 20.5}
 
 
 def test_kept_records_count_as_finished_runs_without_weights(tmp_path, table):

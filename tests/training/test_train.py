@@ -48,6 +48,7 @@ def test_result_record(smoke_run):
     assert result['packages']['mmdet'] == '3.3.0' and result['packages']['mmcv'] == '2.1.0'
     assert result['git_commit'] and result['hardware']['cpus'] >= 1
     assert result['effective_batch'] == 4 and result['lr'] == 0.01 and 'config_lr' not in result  # FAST: 4 a batch
+    assert result['config'] == 'configs/detectors/gfl_r50.py'  # given by absolute path: the same from any clone
 
 
 def test_checkpoint_holds_runner_state_and_loads_safely(smoke_run):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro.errors import ReproError
-from repro.profiles import REPO_ROOT, profile_file
+from repro.profiles import REPO_ROOT, profile_file, repo_relative
 
 NOISE_DIR = REPO_ROOT / 'benchmarks' / 'seed_noise'
 
@@ -39,11 +39,7 @@ class SeedNoise:
                                          'again)')
         return (f'Measured seed noise of the {self.profile} profile: sigma = {self.sigma:.2f} {self.metric} '
                 f'(pooled over {len(self.rows)} rows x seeds {seeds[0]}-{seeds[-1]}, commit {commits}, '
-                f'{_shown(self.path)}){stale}.')
-
-
-def _shown(path: Path) -> str:
-    return path.relative_to(REPO_ROOT).as_posix() if path.is_relative_to(REPO_ROOT) else str(path)
+                f'{repo_relative(self.path)}){stale}.')
 
 
 def profile_sha(text: bytes) -> str:
