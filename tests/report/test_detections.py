@@ -34,6 +34,29 @@ def test_tables_without_a_student_or_a_distilled_row_get_no_figure_and_missing_r
     assert figures == [] and notes[0].startswith('detections: not drawn: no teacher, student and distilled')
 
 
+def test_the_trio_is_one_seed_and_the_lowest_not_the_best_seed(monkeypatch):
+    """Over seeds, the figure shows a student and distilled run of one seed (the lowest both have weights for),
+    not the distilled row's best seed beside another seed's student; among rows of that seed, the best AP."""
+    from types import SimpleNamespace as Run
+    import repro.report.figures.detections as detections
+    cfg = {'backbone': 'r50'}
+    teacher = Run(key='t', role='teacher', seed=0, needs=None)
+    students = [Run(key=f's{seed}', role='student', seed=seed, needs=None) for seed in (0, 1, 2)]
+    ap = {'pgd0': 18.1, 'pgd1': 20.5, 'pgd2': 19.5, 'fgd1': 21.0, 'fgd2': 22.0}
+    distilled = [Run(key=key, role='distilled', seed=int(key[-1]), needs='t', config=f'configs/methods/{key[:3]}_atss.py',
+                     rows=[f'x/{key[:3]}']) for key in ap]
+    no_weights = {'s0'}  # seed 0's student is a kept record
+    monkeypatch.setattr(detections, 'plain_model_cfg', lambda run: cfg)
+    monkeypatch.setattr(detections, 'weights_of', lambda run: None if run.key in no_weights else 'w')
+    monkeypatch.setattr(detections, '_ap', lambda run: ap[run.key])
+    spec = Run(paper='ext')
+    [(t, student, run)] = pick_triples(spec, [teacher, *students, *distilled])
+    assert (t.key, student.key, run.key) == ('t', 's1', 'fgd1')  # seed 1: the lowest with both; FGD beats PGD there
+    spec = Run(paper='pgd')  # PGD's own table: its own method first
+    [(_, student, run)] = pick_triples(spec, [teacher, *students, *distilled])
+    assert (student.key, run.key) == ('s1', 'pgd1')
+
+
 def _planned(table):
     from repro.plan.dag import plan
     spec = resolve(table)[0]

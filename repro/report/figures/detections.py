@@ -37,7 +37,8 @@ def _ap(run) -> float:
 
 def pick_triples(spec, runs) -> list[tuple] | None:
     """[(teacher, student, distilled) runs, one per teacher], or None when the table has no student or no
-    distilled row. ReproError, naming what is missing, when it has both but no triple is finished."""
+    distilled row. Each teacher's trio: the paper's own method where it ran, a student and distilled run of one seed
+    where both have weights, the lowest such seed, then the best AP among that seed's rows. ReproError, naming what is missing, when it has both but no triple is finished."""
     students = [r for r in runs if r.role == 'student']
     distilled = [r for r in runs if r.role == 'distilled']
     if not students or not distilled:
@@ -57,7 +58,10 @@ def pick_triples(spec, runs) -> list[tuple] | None:
             waiting.append(f"{run.rows[0].rpartition('/')[2] if run.rows else run.key}: {', '.join(unfinished)}")
             continue
         own = Path(run.config).stem.startswith(f'{spec.paper}_')
-        candidates.setdefault(teacher.key, []).append(((own, _ap(run)), (teacher, student, run)))
+        # the paper's own method first; then a student of the distilled run's seed, and the lowest such seed (not
+        # the best of a row's seeds); among rows of that seed, the best AP
+        rank = (own, student.seed == run.seed, -run.seed, _ap(run))
+        candidates.setdefault(teacher.key, []).append((rank, (teacher, student, run)))
     if not candidates:
         raise ReproError('no teacher, student and distilled student all finished (' + '; '.join(waiting[:3])
                          + (f'; {len(waiting) - 3} more' if len(waiting) > 3 else '') + ')')
