@@ -10,7 +10,7 @@ from repro.training.smoke import ITERATIONS
 
 
 def main(argv=None) -> None:
-    parser = ArgumentParser(prog='python -m repro.smoke', description=smoke.__doc__.splitlines()[0])
+    parser = ArgumentParser(prog='python -m repro.smoke', description=' '.join(smoke.__doc__.split('\n\n')[0].split()))
     parser.add_argument('configs', nargs='*', help='config names (gfl_r50, crosskd_gfl, ...); default: all')
     parser.add_argument('--out', type=Path, help='generated roots, stand-in weights, work dirs and the JSON; '
                         'default $REPRO_WORK_DIRS/smoke (work_dirs/smoke)')
