@@ -246,8 +246,11 @@ def _attach_teacher(cfg, profile: str, data_root: str | None, check_data: bool =
         raise ReproError("a distillation config needs teacher = dict(config='configs/teachers/...py')")
     path = Path(spec['config'])
     path = path if path.is_absolute() else CONFIG_DIR.parent / path
-    teacher = compile_config(path, profile, list(spec.get('overrides', [])), data_root=data_root,
-                             check_data=check_data)
+    overrides = spec.get('overrides', [])
+    if not isinstance(overrides, (list, tuple)) or not all(isinstance(o, str) for o in overrides):
+        raise ReproError(f'teacher.overrides must be a list of key=value strings, quoted inside the list, e.g. '
+                         f'"teacher.overrides=[\'train_cfg.max_epochs=48\']"; got {overrides!r}')
+    teacher = compile_config(path, profile, list(overrides), data_root=data_root, check_data=check_data)
     cfg.teacher.run_key = teacher.run_key
     if cfg.model.get('type') == MMDET_KD_DETECTOR:
         _check_ld_pair(cfg.model, teacher.cfg.model)

@@ -199,3 +199,19 @@ def test_the_base_batch_is_the_configs_own_8_gpus_not_the_users_batch(monkeypatc
     gfl = compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'coco', ['train_dataloader.batch_size=4'],
                          check_data=False).cfg
     assert gfl.auto_scale_lr.base_batch_size == 16 and effective_batch(gfl)['lr'] == pytest.approx(0.01 * 4 / 16)
+
+
+def test_teacher_overrides_reach_the_teacher_run_and_a_bare_list_is_refused():
+    """A distilled run's `teacher.overrides` compile its teacher (ext:pgd_teacher's 4x teacher: the schedule set
+    whole, since a user's max_epochs turns the profile's stretching off), and the run's own key follows the teacher's.
+    Written unquoted inside the list, the value is one string, and is refused in one line."""
+    four_x = ['train_cfg.max_epochs=48', 'param_scheduler.0.end=100', 'param_scheduler.1.end=48',
+              'param_scheduler.1.milestones=[32, 44]']
+    plain = compile_config(METHODS / 'pgd_atss.py', 'tiny')
+    longer = compile_config(METHODS / 'pgd_atss.py', 'tiny', [f'teacher.overrides={four_x!r}'])
+    warmup, steps = longer.teacher.cfg.param_scheduler
+    assert longer.teacher.cfg.train_cfg.max_epochs == 48 and (warmup.end, steps.end, steps.milestones) == (100, 48,
+                                                                                                         [32, 44])
+    assert longer.teacher.run_key != plain.teacher.run_key and longer.run_key != plain.run_key
+    with pytest.raises(ReproError, match=r"teacher.overrides must be a list of key=value strings.*got '\[train_cfg"):
+        compile_config(METHODS / 'pgd_atss.py', 'tiny', ['teacher.overrides=[train_cfg.max_epochs=48]'])

@@ -69,7 +69,7 @@ AP_COLUMNS = {
 PGD3_MR_JI = [(41.4, 81.4), (46.0, 79.0), (44.3, 80.0), (44.2, 79.9), (44.1, 80.3), (43.8, 80.3), (43.1, 80.4),
               (42.8, 80.7)]
 EXPECTED_TABLES = [f'crosskd:table{i}' for i in range(1, 12)] + [
-    f'pgd:table{n}' for n in ('1', '2', '3', '4', '5', '6a', '6b', '7')] + ['rm:headline', 'ext:modern', 'ext:pgd_init']
+    f'pgd:table{n}' for n in ('1', '2', '3', '4', '5', '6a', '6b', '7')] + ['rm:headline', 'ext:modern', 'ext:pgd_init', 'ext:pgd_teacher']
 
 
 def test_every_paper_table_has_a_spec_and_the_extensions_follow():
