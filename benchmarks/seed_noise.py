@@ -20,6 +20,7 @@ from pathlib import Path
 
 from repro.report.tables.seed_noise import NOISE_DIR, profile_sha
 from repro.profiles import REPO_ROOT, profile_file
+from repro.runs.restore import kept_record
 
 
 def finished_runs(store: Path, profile: str, config: str) -> list[dict]:
@@ -49,12 +50,12 @@ def kept_or_new(record: dict, metric: str) -> dict:
     adds nothing), else the store's. A kept record whose metric differs from the store's run of the same key is
     refused: one key must give one result."""
     path = NOISE_DIR / 'runs' / kept_name(record)
-    if not path.is_file():
+    kept = kept_record(path, record['run_key'])
+    if kept is None:
         return record
-    kept = json.loads(path.read_text())
-    if kept['metrics'][metric] != record['metrics'][metric]:
+    if kept.get('metrics', {}).get(metric) != record['metrics'][metric]:
         raise SystemExit(f"{record['_path']}: {metric} {record['metrics'][metric]}, but its kept record {path} "
-                         f"has {kept['metrics'][metric]}: the same run key must give the same result")
+                         f"has {kept.get('metrics', {}).get(metric)}: the same run key must give the same result")
     return {**kept, '_path': path}
 
 

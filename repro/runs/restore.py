@@ -27,7 +27,8 @@ def keep_records(runs, out_dir: Path) -> int:
             continue
         kept += 1
         path = out_dir / 'runs' / f'{run.work_dir.name}.json'
-        if _same_result(path, record):
+        old = kept_record(path, record['run_key'])
+        if old and old.get('metrics') == record.get('metrics'):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
@@ -35,13 +36,14 @@ def keep_records(runs, out_dir: Path) -> int:
     return kept
 
 
-def _same_result(path: Path, record: dict) -> bool:
+def kept_record(path: Path, run_key: str) -> dict | None:
+    """The record kept at `path` when it is a record of `run_key`; None when there is no such file, it is not a
+    record, or it is another run's. Its metrics are the caller's to compare: one key gives one result."""
     try:
         old = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
-        return False
-    return isinstance(old, dict) and old.get('run_key') == record['run_key'] and \
-        old.get('metrics') == record.get('metrics')
+        return None
+    return old if isinstance(old, dict) and old.get('run_key') == run_key else None
 
 
 def restore(runs, records_dir: str | Path) -> list:
