@@ -28,6 +28,7 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.profiles import CONFIG_DIR, REPO_ROOT
+from repro.training.provenance import git_commit
 
 KINDS = ('detectors', 'teachers', 'methods')
 ITERATIONS = 2  # by default: 4 train images, 2 per iteration (every config's batch per process)
@@ -164,12 +165,14 @@ def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = s
     with open(work_dir / 'smoke.log', 'w') as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            code, usage = _wait(proc)
+            code, usage, load = _wait(proc)
         except KeyboardInterrupt:
             proc.kill()
             raise
     row['wall_s'] = round(time.time() - start, 1)
     row['peak_rss_gib'] = round(usage.ru_maxrss / 2 ** 20, 2)  # KiB on Linux
+    row['load'] = load  # about `threads` when the run had the machine to itself
+    row['commit'] = git_commit()[:7]  # rows kept from earlier invocations keep theirs
     row.update(_measured(work_dir))
     if code == 0:
         row['status'] = 'ok'
@@ -181,15 +184,18 @@ def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = s
 
 
 def _wait(proc):
-    """Wait for the child, with its resource usage (peak RSS); killed after TIMEOUT_S."""
-    deadline = time.time() + TIMEOUT_S
+    """Wait for the child; returns its exit code, its resource usage (peak RSS) and the machine's mean 1-minute load
+    average while it ran, the run's own threads included, so that a time measured beside other work says so.
+    Killed after TIMEOUT_S."""
+    deadline, loads = time.time() + TIMEOUT_S, []
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage
+            return proc.returncode, usage, round(sum(loads) / len(loads), 1) if loads else None
         if time.time() > deadline:
             proc.kill()
+        loads.append(os.getloadavg()[0])
         time.sleep(0.5)
 
 
@@ -226,15 +232,15 @@ def _measured(work_dir: Path) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    head = ('| Config | Status | s / iteration | Peak RSS (GiB) | Peak GPU (MiB) | Params student / teacher (M) '
-            '| Dynamics pass, % of an epoch |\n|---|---|---|---|---|---|---|\n')
+    head = ('| Config | Status | s / iteration | Threads / load | Peak RSS (GiB) | Peak GPU (MiB) '
+            '| Params student / teacher (M) | Dynamics pass, % of an epoch |\n|---|---|---|---|---|---|---|---|\n')
     lines = []
     for r in rows:
         params = r.get('params_m') or {}
         p = ' / '.join(str(params[k]) for k in ('student', 'teacher') if k in params)
         status = r['status'] if r['status'] == 'ok' else f"{r['status']}: {r.get('reason', '')}".replace('|', '\\|')
         lines.append(f"| `{Path(r['config']).parent.name}/{Path(r['config']).stem}` | {status} | {r.get('s_per_iter', '–')} | "
-                     f"{r.get('peak_rss_gib', '–')} | {r.get('peak_gpu_mib', '–')} | {p or '–'} | "
+                     f"{r.get('threads', '–')} / {r.get('load') or '–'} | {r.get('peak_rss_gib', '–')} | {r.get('peak_gpu_mib', '–')} | {p or '–'} | "
                      f"{r.get('dynamics_share_pct', '–')} |")
     return head + '\n'.join(lines) + '\n'
 
@@ -247,7 +253,9 @@ def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
     body = (f"{SECTION}\n\n{ok} of {len(summary['rows'])} configs ran {summary['iterations']} training iterations and an "
             f"evaluation at real size on {summary['device']}, with stand-in (random) weights, in "
             f"{summary['wall_min']} min ({summary['date']}, commit {summary['commit']}; `{summary['command']}`). "
-            'Seconds per iteration are the median after the first; peak RSS is the training process\'s. The dynamics '
+            'Seconds per iteration are the median after the first, at the run\'s intra-op threads; load is the '
+            'machine\'s mean 1-minute load average while the run ran, its own threads included (about the threads '
+            'when it ran alone). Peak RSS is the training process\'s. The dynamics '
             f'pass is one pass of TrainingDynamics over its val subset (scaled to a real run\'s {SUBSET_IMAGES} images), '
             f'against {COCO_ITERATIONS_PER_EPOCH} iterations '
             'of a real epoch at that speed.\n\n' + table(summary['rows']))
@@ -306,7 +314,6 @@ def _read(path: Path) -> dict:
 
 def _write(path: Path, rows: dict, device: str, iterations: int, argv) -> dict:
     from repro.runs.atomic import atomic_write_json
-    from repro.training.provenance import git_commit
     summary = {'device': _device_name(device), 'iterations': iterations, 'date': time.strftime('%Y-%m-%d'), 'commit': git_commit()[:7],
                'command': 'python -m repro.smoke ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'wall_min': round(sum(r.get('wall_s', 0) for r in rows.values()) / 60, 1),

@@ -28,6 +28,7 @@ def test_the_gpu_check_runs_reduced_on_a_cpu(tmp_path):
     for row in (plain, crosskd):
         assert row['status'] == 'ok' and row['iterations'] == 2 and row['s_per_iter'] > 0 and row['AP'] is not None
         assert row['effective_batch'] == 2 and row['lr'] == pytest.approx(0.01 * 2 / 16)  # auto_scale_lr
+        assert row['load'] > 0 and len(row['commit']) == 7  # what ran beside it, and the code it ran
     assert crosskd['params_m']['student'] == plain['params_m']['student'] < crosskd['params_m']['teacher']
     assert 0 < crosskd['dynamics_share_pct'] < 2
     assert crosskd['stand_ins'] == ['retinanet_r50_fpn_mstrain_3x_coco_20210718_220633-88476508.pth']

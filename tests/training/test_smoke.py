@@ -2,6 +2,7 @@
 sizes, stand-in weights with the real files' names and keys, and one line for every missing weight file. The smoke's
 CI subset runs in tests/training/test_gpu_check.py, inside the GPU check's reduced mode."""
 import json
+import re
 
 import pytest
 import torch
@@ -33,6 +34,17 @@ def test_the_generated_roots_have_real_sizes_and_the_datasets_categories(coco_ro
     val = json.loads((crowd / 'annotations/crowdhuman_val.json').read_text())
     assert val['categories'] == [{'id': 1, 'name': 'person', 'supercategory': 'person'}]
     assert (crowd / 'Images' / val['images'][0]['file_name']).is_file()
+
+
+def test_the_table_says_each_rows_threads_and_load_and_a_failures_reason():
+    rows = [{'config': 'configs/detectors/gfl_r50.py', 'status': 'ok', 's_per_iter': 31.9, 'threads': 1, 'load': 2.1,
+             'peak_rss_gib': 4.8, 'params_m': {'student': 32.3}},
+            {'config': 'configs/methods/ld_gfl.py', 'status': 'failed', 'reason': 'a | b', 'threads': 2}]
+    lines = smoke.table(rows).splitlines()
+    cells = [len(re.split(r'(?<!\\)\|', line)) for line in lines]  # an escaped pipe is no column
+    assert len(set(cells)) == 1
+    assert '| `detectors/gfl_r50` | ok | 31.9 | 1 / 2.1 | 4.8 | – | 32.3 | – |' == lines[2]
+    assert lines[3].startswith('| `methods/ld_gfl` | failed: a \\| b | – | 2 / – |')
 
 
 def test_configs_are_picked_by_name_or_kind():
