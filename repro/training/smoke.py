@@ -117,8 +117,10 @@ def make_standins(compiled, folder: Path) -> list[str]:
         target = local_file(ref, folder)
         if target.is_file():
             continue
-        if what == 'pretrained':
-            state = _build(owners[ref]).state_dict()  # a bare state dict, as torchvision's and OpenMMLab's files
+        if what == 'pretrained':  # a bare state dict, as torchvision's and OpenMMLab's files; a classifier's
+            # checkpoint (CSPNeXt's) holds the backbone under the prefix its init_cfg strips
+            prefix = owners[ref]['init_cfg'].get('prefix') or ''
+            state = {prefix + k: v for k, v in _build(owners[ref]).state_dict().items()}
         else:
             model = compiled.teacher.cfg.model if what == 'teacher' else compiled.cfg.model
             state = {'state_dict': _build(model).state_dict(), 'meta': {'stand_in': True}}

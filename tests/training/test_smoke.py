@@ -70,6 +70,19 @@ def test_stand_ins_carry_the_real_names_and_the_loading_modules_keys(coco_root, 
     assert smoke.make_standins(compiled, tmp_path) == []  # there already
 
 
+def test_a_classifier_checkpoints_stand_in_holds_the_backbone_under_its_init_cfgs_prefix(coco_root, tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint_with_prefix
+    compiled = compile_config(CONFIG_DIR / 'detectors/rtmdet_s.py', 'coco', data_root=str(coco_root))
+    init = compiled.cfg.model.backbone.init_cfg
+    assert init.prefix == 'backbone.'  # mmdet's RTMDet loads CSPNeXt from an ImageNet classifier's checkpoint
+    written = smoke.make_standins(compiled, tmp_path)
+    assert written == [init.checkpoint.rsplit('/', 1)[1]]
+    state = torch.load(tmp_path / written[0], weights_only=True)
+    backbone = smoke._build(compiled.cfg.model.backbone).state_dict()
+    assert state.keys() == {f'backbone.{k}' for k in backbone}
+    assert _load_checkpoint_with_prefix('backbone.', str(tmp_path / written[0])).keys() == backbone.keys()
+
+
 @pytest.fixture
 def refused(capsys, tmp_path, monkeypatch):
     """`python -m repro.train ARGS` in this process, which must stop with one `error:` line (exit status 2)."""
