@@ -83,6 +83,18 @@ def test_a_classifier_checkpoints_stand_in_holds_the_backbone_under_its_init_cfg
     assert _load_checkpoint_with_prefix('backbone.', str(tmp_path / written[0])).keys() == backbone.keys()
 
 
+@pytest.mark.parametrize('config, first_metric', [('detectors/ddod_r50_crowdhuman.py', 'crowd/AP'),
+                                                  ('detectors/gfl_r50.py', 'coco/bbox_mAP')])
+def test_the_coco_profile_keeps_the_best_checkpoint_by_a_greater_first_metric(tmp_path, config, first_metric):
+    """The full smoke found a CrowdHuman run failing after its first evaluation: mmengine cannot tell from the
+    name `crowd/AP` whether greater is better."""
+    from mmengine.hooks import CheckpointHook
+    compiled = compile_config(CONFIG_DIR / config, 'coco', data_root=str(tmp_path), check_data=False)
+    hook = CheckpointHook(**{k: v for k, v in compiled.cfg.default_hooks.checkpoint.items() if k != 'type'})
+    hook._init_rule(hook.rules, [first_metric])  # what its after_val_epoch does with save_best='auto'
+    assert hook.is_better_than[first_metric](2.0, 1.0) and hook.max_keep_ckpts == 1
+
+
 @pytest.fixture
 def refused(capsys, tmp_path, monkeypatch):
     """`python -m repro.train ARGS` in this process, which must stop with one `error:` line (exit status 2)."""
