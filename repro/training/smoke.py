@@ -255,6 +255,7 @@ def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
     body = (f"{SECTION}\n\n{ok} of {len(summary['rows'])} configs ran {summary['iterations']} training iterations and an "
             f"evaluation at real size on {summary['device']}, with stand-in (random) weights, in "
             f"{summary['wall_min']} min ({summary['date']}, commit {summary['commit']}; `{summary['command']}`). "
+            f"{_untried(summary)}"
             'Seconds per iteration are the median after the first, at the run\'s intra-op threads; load is the '
             'machine\'s mean 1-minute load average while the run ran, its own threads included (about the threads '
             'when it ran alone). Peak RSS is the training process\'s. The dynamics '
@@ -268,6 +269,13 @@ def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
     else:
         text = text.rstrip('\n') + '\n\n' + body
     path.write_text(text)
+
+
+def _untried(summary: dict) -> str:
+    """A sentence for a smoke that has not yet run every config under configs/ (a long run resumes across sessions)."""
+    tried = {r['config'] for r in summary['rows']}
+    untried = [p for p in all_configs() if str(p.relative_to(REPO_ROOT)) not in tried]
+    return (f'{len(untried)} of the {len(all_configs())} configs under configs/ have not run yet. ' if untried else '')
 
 
 def run(args, argv=None) -> None:

@@ -154,3 +154,19 @@ def test_torchrun_runs_a_real_size_distilled_config_on_two_cpu_processes(tmp_pat
     assert record['status'] == 'done' and record['effective_batch'] == 4
     assert record['lr'] == pytest.approx(0.01 * 4 / 16) and 'AP' in record['metrics']
     assert len(list(work_dir.rglob('offline-run-*'))) == 1
+
+
+def test_a_partial_smokes_results_section_says_how_many_configs_have_not_run(tmp_path):
+    row = {'config': 'configs/detectors/gfl_r50.py', 'status': 'ok', 'threads': 2}
+    summary = {'rows': [row], 'iterations': 2, 'device': 'CPU (2 cores)', 'wall_min': 2.5, 'date': '2026-12-03',
+               'commit': 'abc1234', 'command': 'python -m repro.smoke'}
+    path = tmp_path / 'RESULTS.md'
+    path.write_text('# Results\n\n## Later\n')
+    smoke.write_results_md(summary, path)
+    total = len(smoke.all_configs())
+    text = path.read_text()
+    assert '1 of 1 configs ran' in text and f'{total - 1} of the {total} configs under configs/ have not run yet.' in text
+    assert text.index(smoke.SECTION) > text.index('## Later')  # appended once, then replaced in place
+    rows = [{**row, 'config': str(p.relative_to(smoke.REPO_ROOT))} for p in smoke.all_configs()]
+    smoke.write_results_md({**summary, 'rows': rows}, path)
+    assert 'have not run yet' not in path.read_text() and path.read_text().count(smoke.SECTION) == 1
