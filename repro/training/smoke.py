@@ -117,17 +117,53 @@ def make_standins(compiled, folder: Path) -> list[str]:
         target = local_file(ref, folder)
         if target.is_file():
             continue
-        if what == 'pretrained':  # a bare state dict, as torchvision's and OpenMMLab's files; a classifier's
-            # checkpoint (CSPNeXt's) holds the backbone under the prefix its init_cfg strips
-            prefix = owners[ref]['init_cfg'].get('prefix') or ''
-            state = {prefix + k: v for k, v in _build(owners[ref]).state_dict().items()}
-        else:
-            model = compiled.teacher.cfg.model if what == 'teacher' else compiled.cfg.model
-            state = {'state_dict': _build(model).state_dict(), 'meta': {'stand_in': True}}
+        with torch.random.fork_rng():  # the same stand-in on every machine and in every order of configs
+            torch.manual_seed(0)
+            state = _standin_state(what, ref, compiled, owners)
         target.parent.mkdir(parents=True, exist_ok=True)
         torch.save(state, target)
         written.append(target.name)
     return written
+
+
+def _standin_state(what: str, ref: str, compiled, owners: dict) -> dict:
+    """Random weights, batch norms calibrated, for one file: a bare state dict for a backbone (as torchvision's and
+    OpenMMLab's files; a classifier's checkpoint, CSPNeXt's, holds it under the prefix its init_cfg strips), a
+    checkpoint for a teacher."""
+    if what == 'pretrained':
+        prefix = owners[ref]['init_cfg'].get('prefix') or ''
+        return {prefix + k: v for k, v in calibrated(_build(owners[ref])).state_dict().items()}
+    model = compiled.teacher.cfg.model if what == 'teacher' else compiled.cfg.model
+    return {'state_dict': calibrated(_build(model)).state_dict(), 'meta': {'stand_in': True}}
+
+
+def calibrated(model, size: int = 320, seed: int = 0):
+    """The model with its batch norms' running statistics set from one training-mode pass over two random images,
+    as a trained model's are set from data. A random model's defaults (mean 0, variance 1) normalise nothing in eval
+    mode, where a teacher runs: YOLOX-L, which takes pixels in 0-255 unnormalised, then predicts log-widths of 10^6
+    whose exp overflows, and the KD loss is NaN, which a trained teacher never gives. A detector's images go through
+    its own data preprocessor; a backbone's are as an ImageNet-normalised image (unit scale). Random noise is not
+    data: calibrated, YOLOX-L's largest log-width at 640 px was 9 from make_standins' seed 0, but 67 and 98 from
+    seeds 1 and 3, which still overflow; make_standins keeps seed 0."""
+    import torch
+    from torch.nn.modules.batchnorm import _BatchNorm
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a cumulative average: after one pass, that pass's statistics
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    with torch.no_grad():
+        if hasattr(model, 'data_preprocessor') and hasattr(model, 'extract_feat'):  # a detector
+            pixels = [torch.rand(3, size, size, generator=generator) * 255 for _ in range(2)]
+            model(model.data_preprocessor({'inputs': pixels}, False)['inputs'], mode='tensor')
+        else:
+            model(torch.randn(2, 3, size, size, generator=generator))
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    model.eval()  # mmdet's ResNet.train returns None, so not `return model.eval()`
+    return model
 
 
 def _params(model_cfg) -> float:

@@ -170,3 +170,20 @@ def test_a_partial_smokes_results_section_says_how_many_configs_have_not_run(tmp
     rows = [{**row, 'config': str(p.relative_to(smoke.REPO_ROOT))} for p in smoke.all_configs()]
     smoke.write_results_md({**summary, 'rows': rows}, path)
     assert 'have not run yet' not in path.read_text() and path.read_text().count(smoke.SECTION) == 1
+
+
+def test_a_stand_in_teachers_batch_norms_hold_statistics_so_that_its_boxes_stay_finite(tmp_path):
+    """The full smoke found CrossKD YOLOX's KD loss NaN at the first iteration: YOLOX-L takes 0-255 pixels
+    unnormalised, and a random teacher's default batch-norm statistics (mean 0, variance 1) let its eval-mode
+    log-widths reach 10^6, whose exp overflows."""
+    from repro.distill.teacher import load_teacher
+    compiled = compile_config(CONFIG_DIR / 'methods/crosskd_yolox.py', 'coco', data_root=str(tmp_path),
+                              check_data=False)
+    written = smoke.make_standins(compiled, tmp_path)
+    teacher = smoke._build(compiled.teacher.cfg.model)
+    load_teacher(teacher, str(tmp_path / written[-1]))
+    teacher.eval()
+    pixels = torch.rand(3, 640, 640, generator=torch.Generator().manual_seed(1)) * 255  # YOLOX's input size
+    with torch.no_grad():
+        _, reg, _ = teacher(teacher.data_preprocessor({'inputs': [pixels]}, False)['inputs'], mode='tensor')
+    assert max(level[:, 2:].abs().max().item() for level in reg) < 20  # 10^6 before; exp(20) strides: finite
