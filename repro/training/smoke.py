@@ -140,11 +140,10 @@ def _standin_state(what: str, ref: str, compiled, owners: dict) -> dict:
 def calibrated(model, size: int = 320, seed: int = 0):
     """The model with its batch norms' running statistics set from one training-mode pass over two random images,
     as a trained model's are set from data. A random model's defaults (mean 0, variance 1) normalise nothing in eval
-    mode, where a teacher runs: YOLOX-L, which takes pixels in 0-255 unnormalised, then predicts log-widths of 10^6
-    whose exp overflows, and the KD loss is NaN, which a trained teacher never gives. A detector's images go through
-    its own data preprocessor; a backbone's are as an ImageNet-normalised image (unit scale). Random noise is not
-    data: calibrated, YOLOX-L's largest log-width at 640 px was 9 from make_standins' seed 0, but 67 and 98 from
-    seeds 1 and 3, which still overflow; make_standins keeps seed 0."""
+    mode, where a teacher runs: on YOLOX's unnormalised 0-255 pixels a random YOLOX-L predicted log-widths of 10^6
+    at 640 px, 9 once calibrated (make_standins' seed 0; seeds 1 and 3 gave 67 and 98: noise is not data, and at
+    YOLOX's 1280 px mosaics they grow again, which the YOLOX adapter's log-size cap absorbs). A detector's images go
+    through its own data preprocessor; a backbone's are as an ImageNet-normalised image (unit scale)."""
     import torch
     from torch.nn.modules.batchnorm import _BatchNorm
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]

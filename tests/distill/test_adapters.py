@@ -657,3 +657,19 @@ def test_tood_shares_the_detection_losss_assignment(tood, monkeypatch):
         assert hub.get_info('epoch') is None
     finally:
         hub.update_info('epoch', 0)
+
+
+def test_yoloxs_kd_decode_caps_a_log_size_whose_exp_overflows():
+    """The full smoke's random YOLOX-L predicted log-sizes near 88: exp overflowed and the KD box loss was NaN."""
+    from mmdet.models.dense_heads import YOLOXHead
+
+    from repro.distill.adapters.yolox import LOG_SIZE_CAP, YOLOXAdapter
+    adapter = YOLOXAdapter(YOLOXHead(num_classes=2, in_channels=8, feat_channels=8, strides=(8,)))
+    priors = torch.tensor([[64., 32., 8., 8.]] * 2)
+    reg = torch.tensor([[0.5, -1., 2., 0.], [0., 0., 90., 1.]], requires_grad=True)
+    boxes = adapter.decode(reg, priors)
+    w = 8 * math.exp(2.)  # a real size is decoded as YOLOXHead's own: centre (64 + 4, 32 - 8), 8 e^2 x 8
+    torch.testing.assert_close(boxes[0].detach(), torch.tensor([68 - w / 2, 20., 68 + w / 2, 28.]))
+    assert torch.isfinite(boxes).all() and (boxes[1, 2] - boxes[1, 0]).item() == pytest.approx(8 * math.exp(LOG_SIZE_CAP))
+    (boxes[:, 2] - boxes[:, 0]).sum().backward()  # the widths
+    assert reg.grad[1, 2] == 0 and reg.grad[0, 2] != 0  # no gradient through the cap

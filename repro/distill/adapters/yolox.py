@@ -14,11 +14,16 @@ HeadAdapter.shared_assignment answers it from the detection loss's call when the
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
 from repro.distill.adapters.base import HeadAdapter, HeadOutputs, Targets
 from repro.errors import ReproError
+
+
+LOG_SIZE_CAP = math.log(1e4)  # in strides: 8e4 px at YOLOX's smallest stride, 8
 
 
 class YOLOXAdapter(HeadAdapter):
@@ -61,9 +66,14 @@ class YOLOXAdapter(HeadAdapter):
             priors: (M, 4) points (x, y, stride_w, stride_h).
 
         Returns:
-            (M, 4) boxes, x1y1x2y2 pixels; differentiable w.r.t. `reg`.
+            (M, 4) boxes, x1y1x2y2 pixels; differentiable w.r.t. `reg` (not through a capped log-size).
+
+        The log-sizes are capped at LOG_SIZE_CAP, as mmdet's delta coders cap theirs, where YOLOXHead's own decode
+        has no cap: a box of 10^4 strides is wider than any image, and a larger one's exp overflows and makes the KD
+        box loss NaN. The full smoke met it: random stand-in weights for YOLOX-L at 1280 px predicted log-sizes
+        near 88. A trained YOLOX stays far below the cap (tests/distill/test_adapters.py).
         """
-        return self.head._bbox_decode(priors, reg)
+        return self.head._bbox_decode(priors, torch.cat([reg[:, :2], reg[:, 2:].clamp(max=LOG_SIZE_CAP)], dim=1))
 
     def scores(self, preds: dict[str, list[Tensor]]) -> Tensor:
         """σ(cls)·σ(objectness), the score predict_by_feat ranks and thresholds: (N, L, C)."""
