@@ -8,8 +8,8 @@
 #     cls loss takes the positives only, so neither head's class logits are trained elsewhere), / their number;
 #   objectness: the same BCE against the teacher's sigmoid objectness at every location (YOLOX's objectness loss
 #     takes them all), / the number of positives;
-#   reg: GIoU of the decoded cross-head and teacher boxes, weighted by the teacher's detection score
-#     max_c σ(cls_c)·σ(objectness), / the number of positives (CrossKD's box term, _base_/crosskd_box_terms.py).
+#   reg: GIoU of the decoded cross-head and teacher boxes (log-sizes capped at 10^4 strides, YOLOXAdapter.decode),
+#     weighted by the teacher's detection score max_c σ(cls_c)·σ(objectness), / the number of positives (CrossKD's box term, _base_/crosskd_box_terms.py).
 _base_ = ['../detectors/yolox_s.py', './_base_/crosskd_box_terms.py']
 teacher = dict(config='configs/teachers/yolox_l.py')
 distill = dict(

@@ -308,9 +308,9 @@ def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
 
 def _untried(summary: dict) -> str:
     """A sentence for a smoke that has not yet run every config under configs/ (a long run resumes across sessions)."""
-    tried = {r['config'] for r in summary['rows']}
-    untried = [p for p in all_configs() if str(p.relative_to(REPO_ROOT)) not in tried]
-    return (f'{len(untried)} of the {len(all_configs())} configs under configs/ have not run yet. ' if untried else '')
+    tried, configs = {r['config'] for r in summary['rows']}, all_configs()
+    untried = [p for p in configs if str(p.relative_to(REPO_ROOT)) not in tried]
+    return f'{len(untried)} of the {len(configs)} configs under configs/ have not run yet. ' if untried else ''
 
 
 def run(args, argv=None) -> None:
