@@ -31,4 +31,5 @@ def test_the_gpu_check_runs_reduced_on_a_cpu(tmp_path):
         assert row['load'] > 0 and len(row['commit']) == 7  # what ran beside it, and the code it ran
     assert crosskd['params_m']['student'] == plain['params_m']['student'] < crosskd['params_m']['teacher']
     assert 0 < crosskd['dynamics_share_pct'] < 2
+    assert not list((tmp_path / 'smoke' / 'work').rglob('*.pth'))  # checkpoints of stand-ins are not kept
     assert crosskd['stand_ins'] == ['retinanet_r50_fpn_mstrain_3x_coco_20210718_220633-88476508.pth']
