@@ -187,3 +187,24 @@ def test_a_stand_in_teachers_batch_norms_hold_statistics_so_that_its_boxes_stay_
     with torch.no_grad():
         _, reg, _ = teacher(teacher.data_preprocessor({'inputs': [pixels]}, False)['inputs'], mode='tensor')
     assert max(level[:, 2:].abs().max().item() for level in reg) < 20  # 10^6 before; exp(20) strides: finite
+
+
+@pytest.mark.parametrize('config', ['methods/head_retinanet_r18_faster_r50.py',
+                                    'methods/head_retinanet_r18_retina_r50.py'])
+def test_stand_ins_for_a_two_stage_teacher_load_strictly(tmp_path, config):
+    """The full smoke died on HEAD's Faster R-CNN teacher: built from a plain dict, TwoStageDetector read
+    `train_cfg.rpn` off it, and its tensor mode (the batch-norm calibration) needs image metas."""
+    from repro.distill.teacher import load_teacher
+    compiled = compile_config(CONFIG_DIR / config, 'coco', data_root=str(tmp_path), check_data=False)
+    written = smoke.make_standins(compiled, tmp_path)
+    assert written[-1] == compiled.teacher_checkpoint.rsplit('/', 1)[1]
+    load_teacher(smoke._build(compiled.teacher.cfg.model), str(tmp_path / written[-1]))  # strict keys and shapes
+
+
+def test_a_config_whose_stand_ins_cannot_be_made_fails_its_row_alone(coco_root, tmp_path, monkeypatch):
+    def broken(compiled, folder):
+        raise AttributeError("'dict' object has no attribute 'rpn'\nmore")
+    monkeypatch.setattr(smoke, 'make_standins', broken)
+    row = smoke.smoke_one(CONFIG_DIR / 'detectors/retinanet_r18.py', tmp_path, {None: coco_root}, threads=1)
+    assert row['status'] == 'failed'
+    assert row['reason'] == "making stand-ins: AttributeError: 'dict' object has no attribute 'rpn'"
