@@ -6,20 +6,25 @@
 #   2. mmcv's ops on the GPU against the CPU (benchmarks/gpu_ops.py)
 #   3. the real-size overhead benchmark, fp32 and bf16 (benchmarks/overhead.py)
 #   4. 300 real-size CrossKD-GFL training steps on a generated root, stand-in weights (python -m repro.smoke)
-# Results: gpu_check.log, ops.json, overhead.json and smoke.json in $OUT (the device tool's folder) or
-# $GPU_CHECK_OUT (default work_dirs/gpu_check), for the closing note and benchmarks/RESULTS.md.
+# Results: gpu_check.log, ops.json, overhead.json, smoke.json (and, under $OUT, each smoke run's training log) in
+# $OUT (the device tool's folder) or $GPU_CHECK_OUT (default work_dirs/gpu_check), for the closing note and
+# benchmarks/RESULTS.md.
 #
 # Without CUDA it runs a reduced mode, which CI runs (tests/training/test_gpu_check.py): the ops on the CPU, the tiny
 # overhead benchmark for 2 steps, and the smoke's CI subset (a plain and a CrossKD config, 2 iterations each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RESULTS=${OUT:-${GPU_CHECK_OUT:-work_dirs/gpu_check}}
-mkdir -p "$RESULTS"
+# the bulky outputs (generated images, stand-in weights, run stores): beside the results, except under the device
+# tool's $OUT, which brings back at most 8 files
+WORK=${GPU_CHECK_WORK:-$( [ -n "${OUT:-}" ] && echo /tmp/gpu_check_work || echo "$RESULTS" )}
+mkdir -p "$RESULTS" "$WORK"
 RESULTS=$(cd "$RESULTS" && pwd)
+WORK=$(cd "$WORK" && pwd)
 LOG="$RESULTS/gpu_check.log"
 PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 log() { echo "[gpu_check $(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
-export PYTHONUNBUFFERED=1 REPRO_WANDB=disabled REPRO_WORK_DIRS="$RESULTS/work_dirs"
+export PYTHONUNBUFFERED=1 REPRO_WANDB=disabled REPRO_WORK_DIRS="$WORK/work_dirs"
 
 mmcv_ops_run() { "$PY" -c 'import torch, mmcv, mmdet; from mmcv.ops import nms
 assert nms(torch.tensor([[0., 0, 9, 9], [1, 1, 9, 9]]), torch.tensor([.9, .8]), .5)[1].tolist() == [0]' 2>/dev/null; }
@@ -35,7 +40,7 @@ if ! mmcv_ops_run && [ -d .whl ]; then
     log "building mmcv from its sdist with CUDA ops for compute capability $ARCH ($(nproc) jobs)"
     start=$(date +%s)
     MMCV_WITH_OPS=1 FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$ARCH" MAX_JOBS=$(nproc) \
-      "$PY" -m pip install -q --no-index --no-deps --no-build-isolation --target "$SITE" .whl/mmcv-*.tar.gz \
+      "$PY" -m pip install -q --no-index --no-deps --no-build-isolation --upgrade --target "$SITE" .whl/mmcv-*.tar.gz \
       > "$RESULTS/mmcv_build.log" 2>&1 || { tail -30 "$RESULTS/mmcv_build.log"; log "mmcv build FAILED"; exit 1; }
     log "mmcv built in $(( $(date +%s) - start )) s"
   fi
@@ -58,5 +63,8 @@ log "2/4 mmcv ops"
 log "3/4 overhead benchmark: ${OVERHEAD[*]}"
 "$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json" 2>&1 | tee -a "$LOG"
 log "4/4 real-size training: repro.training.smoke ${SMOKE[*]}"
-"$PY" -m repro.smoke "${SMOKE[@]}" --out "$RESULTS/smoke" --json "$RESULTS/smoke.json" 2>&1 | tee -a "$LOG"
+"$PY" -m repro.smoke "${SMOKE[@]}" --out "$WORK/smoke" --json "$RESULTS/smoke.json" 2>&1 | tee -a "$LOG"
+if [ "$WORK" != "$RESULTS" ]; then  # each run's training log, beside the results
+  for f in "$WORK"/smoke/work/*/smoke.log; do [ -f "$f" ] && cp "$f" "$RESULTS/train_$(basename "$(dirname "$f")").log"; done
+fi
 log "done: $RESULTS"

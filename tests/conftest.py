@@ -42,6 +42,16 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(autouse=True)
+def fresh_mmengine_loggers():
+    """mmengine's MMLogger binds its stream handler to the sys.stdout of the moment it is made: in pytest, a test's
+    capture, closed after it. A later test logging through that instance (get_current_instance) printed a
+    `--- Logging error ---` traceback into the stderr a CLI test reads (seen once in test_smoke's one-line errors)."""
+    yield
+    if 'mmengine.logging' in sys.modules:
+        sys.modules['mmengine.logging'].MMLogger._instance_dict.clear()
+
+
 def folder_digest(folder: Path) -> str:
     """sha256 over a folder's file names and bytes: equal digests mean byte-identical trees."""
     h = hashlib.sha256()
