@@ -177,6 +177,7 @@ def _params(model_cfg) -> float:
 def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = sys.executable) -> dict:
     """Run one config with `threads` intra-op threads; returns its row."""
     from repro.plan.compile import compile_config
+    from repro.training.export import plain_model
     weights = out / 'stand-in-weights'  # where make_standins writes, and repro.train reads ($REPRO_WEIGHTS below)
     row = {'config': str(config.relative_to(REPO_ROOT)), 'status': 'failed', 'threads': threads}
     start = time.time()
@@ -191,14 +192,13 @@ def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = s
             overrides.append(f'teacher.checkpoint={weights / (first.teacher.config.stem + "-stand-in.pth")}')
         compiled = compile_config(config, 'coco', overrides, data_root=str(root))
         row['stand_ins'] = make_standins(compiled, weights)
-        student = compiled.cfg.model.get('student', compiled.cfg.model)
-        row['params_m'] = {'student': _params({k: v for k, v in student.items() if k != 'teacher_config'})}
+        row['params_m'] = {'student': _params(plain_model(compiled.cfg.model.to_dict()))}
         if compiled.teacher:
             row['params_m']['teacher'] = _params(compiled.teacher.cfg.model)
     except ReproError as err:
         return {**row, 'reason': str(err)}
-    except Exception as err:  # a defect of the smoke's own (a stand-in it cannot build): this row fails, not the rest
-        return {**row, 'reason': f'making stand-ins: {type(err).__name__}: {err}'.splitlines()[0][:300]}
+    except Exception as err:  # a defect of the smoke's own (a model it cannot build): this row fails, not the rest
+        return {**row, 'reason': f'before training: {type(err).__name__}: {err}'.splitlines()[0][:300]}
     work_dir = out / 'work' / config.stem
     shutil.rmtree(work_dir, ignore_errors=True)
     work_dir.mkdir(parents=True)

@@ -201,10 +201,19 @@ def test_stand_ins_for_a_two_stage_teacher_load_strictly(tmp_path, config):
     load_teacher(smoke._build(compiled.teacher.cfg.model), str(tmp_path / written[-1]))  # strict keys and shapes
 
 
-def test_a_config_whose_stand_ins_cannot_be_made_fails_its_row_alone(coco_root, tmp_path, monkeypatch):
+def test_a_config_whose_models_cannot_be_built_fails_its_row_alone(coco_root, tmp_path, monkeypatch):
     def broken(compiled, folder):
         raise AttributeError("'dict' object has no attribute 'rpn'\nmore")
     monkeypatch.setattr(smoke, 'make_standins', broken)
     row = smoke.smoke_one(CONFIG_DIR / 'detectors/retinanet_r18.py', tmp_path, {None: coco_root}, threads=1)
     assert row['status'] == 'failed'
-    assert row['reason'] == "making stand-ins: AttributeError: 'dict' object has no attribute 'rpn'"
+    assert row['reason'] == "before training: AttributeError: 'dict' object has no attribute 'rpn'"
+
+
+def test_the_student_parameter_count_of_mmdets_ld_detector_is_its_plain_gfls(tmp_path):
+    """The full smoke failed LD's row: mmdet's KD detector cannot be built without its teacher_config."""
+    from repro.training.export import plain_model
+    counts = [smoke._params(plain_model(compile_config(CONFIG_DIR / c, 'coco', data_root=str(tmp_path),
+                                                       check_data=False).cfg.model.to_dict()))
+              for c in ('methods/ld_gfl.py', 'detectors/gfl_r50.py')]
+    assert counts[0] == counts[1] > 30  # LDHead is GFLHead plus a loss
