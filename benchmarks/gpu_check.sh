@@ -58,13 +58,18 @@ else
   SMOKE=(retinanet_r18 crosskd_retinanet_r18)
 fi
 
-log "2/4 mmcv ops"
-"$PY" -m benchmarks.gpu_ops --json "$RESULTS/ops.json" 2>&1 | tee -a "$LOG"
-log "3/4 overhead benchmark: ${OVERHEAD[*]}"
-"$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json" 2>&1 | tee -a "$LOG"
-log "4/4 real-size training: repro.training.smoke ${SMOKE[*]}"
-"$PY" -m repro.smoke "${SMOKE[@]}" --out "$WORK/smoke" --json "$RESULTS/smoke.json" 2>&1 | tee -a "$LOG"
+FAILED=()
+step() {  # one check: a failure is logged and the next check still runs (the exit status says it failed)
+  local name=$1; shift
+  log "$name"
+  "$@" 2>&1 | tee -a "$LOG" || { FAILED+=("$name"); log "FAILED: $name"; }
+}
+step "2/4 mmcv ops" "$PY" -m benchmarks.gpu_ops --json "$RESULTS/ops.json"
+step "3/4 overhead benchmark: ${OVERHEAD[*]}" "$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json"
+step "4/4 real-size training: repro.smoke ${SMOKE[*]}" \
+  "$PY" -m repro.smoke "${SMOKE[@]}" --out "$WORK/smoke" --json "$RESULTS/smoke.json"
 if [ "$WORK" != "$RESULTS" ]; then  # each run's training log, beside the results
   for f in "$WORK"/smoke/work/*/smoke.log; do [ -f "$f" ] && cp "$f" "$RESULTS/train_$(basename "$(dirname "$f")").log"; done
 fi
+[ ${#FAILED[@]} -eq 0 ] || { log "failed: ${FAILED[*]}"; exit 1; }
 log "done: $RESULTS"
