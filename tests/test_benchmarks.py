@@ -14,7 +14,7 @@ from conftest import PYTHON, REPO
 sys.path.insert(0, str(REPO))  # benchmarks/ is a top-level package of the repo, not installed
 
 from benchmarks.summary import TARGETS, summarise  # noqa: E402
-from benchmarks.variants import Variant  # noqa: E402
+from benchmarks.variants import PAIRS, Variant, dtypes_for, model_config  # noqa: E402
 
 
 def run_bench(*args, timeout=600):
@@ -83,6 +83,18 @@ def test_bad_arguments_are_user_errors(args, message):
     from repro.errors import ReproError
     with pytest.raises(ReproError, match=message):
         parse_args(args)
+
+
+def test_bf16_is_skipped_on_cuda_only_where_mmcv_focal_loss_would_run(capsys):
+    """mmcv 2.1.0's CUDA sigmoid_focal_loss has no bf16 kernel (it crashed ATSS's bf16 step on an H200); GFL's QFL is
+    PyTorch and keeps bf16, and on the CPU mmdet's FocalLoss is PyTorch too."""
+    cfgs = {pair: (model_config(s, 'real')[0], model_config(t, 'real')[0]) for pair, (s, t) in PAIRS.items()}
+    both = ['fp32', 'bf16']
+    assert dtypes_for('atss', *cfgs['atss'], both, 'cuda') == ['fp32']
+    assert 'atss pair' in capsys.readouterr().err
+    assert dtypes_for('gfl', *cfgs['gfl'], both, 'cuda') == both
+    assert dtypes_for('atss', *cfgs['atss'], both, 'cpu') == both
+    assert dtypes_for('atss', *cfgs['atss'], ['fp32'], 'cuda') == ['fp32']
 
 
 def fake(kind, times, pair='gfl', method=None, dtype='fp32', resident=100, peak=50, guides=()):
