@@ -278,14 +278,15 @@ def _measured(work_dir: Path) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    head = ('| Config | Status | s / iteration | Threads / load | Peak RSS (GiB) | Peak GPU (MiB) '
-            '| Params student / teacher (M) | Dynamics pass, % of an epoch |\n|---|---|---|---|---|---|---|---|\n')
+    head = ('| Config | Status | Iterations | s / iteration | Threads / load | Peak RSS (GiB) | Peak GPU (MiB) '
+            '| Params student / teacher (M) | Dynamics pass, % of an epoch |\n|---|---|---|---|---|---|---|---|---|\n')
     lines = []
     for r in rows:
         params = r.get('params_m') or {}
         p = ' / '.join(str(params[k]) for k in ('student', 'teacher') if k in params)
         status = r['status'] if r['status'] == 'ok' else f"{r['status']}: {r.get('reason', '')}".replace('|', '\\|')
-        lines.append(f"| `{Path(r['config']).parent.name}/{Path(r['config']).stem}` | {status} | {r.get('s_per_iter', '–')} | "
+        lines.append(f"| `{Path(r['config']).parent.name}/{Path(r['config']).stem}` | {status} | "
+                     f"{r.get('iterations', '–')} | {r.get('s_per_iter', '–')} | "
                      f"{r.get('threads', '–')} / {r.get('load') or '–'} | {r.get('peak_rss_gib', '–')} | {r.get('peak_gpu_mib', '–')} | {p or '–'} | "
                      f"{r.get('dynamics_share_pct', '–')} |")
     return head + '\n'.join(lines) + '\n'
@@ -296,8 +297,9 @@ def write_results_md(summary: dict, path: Path = RESULTS_MD) -> None:
     from repro.training.dynamics import SUBSET_IMAGES
     text = path.read_text() if path.exists() else ''
     ok = sum(r['status'] == 'ok' for r in summary['rows'])
-    body = (f"{SECTION}\n\n{ok} of {len(summary['rows'])} configs ran {summary['iterations']} training iterations and an "
-            f"evaluation at real size on {summary['device']}, with stand-in (random) weights, in "
+    body = (f"{SECTION}\n\n{ok} of {len(summary['rows'])} configs ran one epoch of the generated root "
+            f"({summary['iterations']} training iterations at batch 2: fewer at a larger batch, more where a config "
+            f"repeats its dataset; the Iterations column says how many each ran) and an evaluation at real size on {summary['device']}, with stand-in (random) weights, in "
             f"{summary['wall_min']} min ({summary['date']}, commit {summary['commit']}; `{summary['command']}`). "
             f"{_untried(summary)}"
             'Seconds per iteration are the median after the first, at the run\'s intra-op threads; load is the '

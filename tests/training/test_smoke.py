@@ -37,14 +37,14 @@ def test_the_generated_roots_have_real_sizes_and_the_datasets_categories(coco_ro
 
 
 def test_the_table_says_each_rows_threads_and_load_and_a_failures_reason():
-    rows = [{'config': 'configs/detectors/gfl_r50.py', 'status': 'ok', 's_per_iter': 31.9, 'threads': 1, 'load': 2.1,
+    rows = [{'config': 'configs/detectors/gfl_r50.py', 'status': 'ok', 'iterations': 2, 's_per_iter': 31.9, 'threads': 1, 'load': 2.1,
              'peak_rss_gib': 4.8, 'params_m': {'student': 32.3}},
             {'config': 'configs/methods/ld_gfl.py', 'status': 'failed', 'reason': 'a | b', 'threads': 2}]
     lines = smoke.table(rows).splitlines()
     cells = [len(re.split(r'(?<!\\)\|', line)) for line in lines]  # an escaped pipe is no column
     assert len(set(cells)) == 1
-    assert '| `detectors/gfl_r50` | ok | 31.9 | 1 / 2.1 | 4.8 | – | 32.3 | – |' == lines[2]
-    assert lines[3].startswith('| `methods/ld_gfl` | failed: a \\| b | – | 2 / – |')
+    assert '| `detectors/gfl_r50` | ok | 2 | 31.9 | 1 / 2.1 | 4.8 | – | 32.3 | – |' == lines[2]
+    assert lines[3].startswith('| `methods/ld_gfl` | failed: a \\| b | – | – | 2 / – |')
 
 
 def test_configs_are_picked_by_name_or_kind():
@@ -165,7 +165,8 @@ def test_a_partial_smokes_results_section_says_how_many_configs_have_not_run(tmp
     smoke.write_results_md(summary, path)
     total = len(smoke.all_configs())
     text = path.read_text()
-    assert '1 of 1 configs ran' in text and f'{total - 1} of the {total} configs under configs/ have not run yet.' in text
+    assert '1 of 1 configs ran one epoch of the generated root (2 training iterations at batch 2' in text
+    assert f'{total - 1} of the {total} configs under configs/ have not run yet.' in text
     assert text.index(smoke.SECTION) > text.index('## Later')  # appended once, then replaced in place
     rows = [{**row, 'config': str(p.relative_to(smoke.REPO_ROOT))} for p in smoke.all_configs()]
     smoke.write_results_md({**summary, 'rows': rows}, path)
