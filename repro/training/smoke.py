@@ -106,9 +106,10 @@ def _owners(node):
             yield from _owners(value)
 
 
-def make_standins(compiled, folder: Path) -> list[str]:
+def make_standins(compiled, folder: Path, images: list[Path] = ()) -> list[str]:
     """Write a random checkpoint for every weight file the run loads that the folder lacks, with its real name and
-    the keys and shapes of the module that loads it. Returns what it wrote."""
+    the keys and shapes of the module that loads it; a detector's batch norms are calibrated on `images` (the
+    run's own train images) where given. Returns what it wrote."""
     import torch
 
     from repro.training.weights import local_file, needed
@@ -120,14 +121,14 @@ def make_standins(compiled, folder: Path) -> list[str]:
             continue
         with torch.random.fork_rng():  # the same stand-in on every machine and in every order of configs
             torch.manual_seed(0)
-            state = _standin_state(what, ref, compiled, owners)
+            state = _standin_state(what, ref, compiled, owners, images)
         target.parent.mkdir(parents=True, exist_ok=True)
         torch.save(state, target)
         written.append(target.name)
     return written
 
 
-def _standin_state(what: str, ref: str, compiled, owners: dict) -> dict:
+def _standin_state(what: str, ref: str, compiled, owners: dict, images: list[Path] = ()) -> dict:
     """Random weights, batch norms calibrated, for one file: a bare state dict for a backbone (as torchvision's and
     OpenMMLab's files; a classifier's checkpoint, CSPNeXt's, holds it under the prefix its init_cfg strips), a
     checkpoint for a teacher."""
@@ -135,16 +136,36 @@ def _standin_state(what: str, ref: str, compiled, owners: dict) -> dict:
         prefix = owners[ref]['init_cfg'].get('prefix') or ''
         return {prefix + k: v for k, v in calibrated(_build(owners[ref])).state_dict().items()}
     model = compiled.teacher.cfg.model if what == 'teacher' else compiled.cfg.model
-    return {'state_dict': calibrated(_build(model)).state_dict(), 'meta': {'stand_in': True}}
+    return {'state_dict': calibrated(_build(model), images=images).state_dict(), 'meta': {'stand_in': True}}
 
 
-def calibrated(model, size: int = 320, seed: int = 0):
+def calibration_images(root: Path, count: int = 2) -> list[Path]:
+    """The first train images of a generated root (repro/data/real_size.py names them train_*.jpg)."""
+    return sorted(root.rglob('train_*.jpg'))[:count]
+
+
+def _pixels(path: Path, side: int):
+    """An image as its detector's pipeline loads it (BGR, 0-255, CHW float), resized to `side` px on its long side."""
+    import mmcv
+    import torch
+    image = torch.from_numpy(mmcv.imread(str(path))).permute(2, 0, 1)[None].float()
+    scale = side / max(image.shape[-2:])
+    return torch.nn.functional.interpolate(image, scale_factor=scale, mode='bilinear', align_corners=False)[0]
+
+
+def calibrated(model, size: int = 320, seed: int = 0, images: list[Path] = ()):
     """The model with its batch norms' running statistics set from one training-mode pass over two random images,
     as a trained model's are set from data. A random model's defaults (mean 0, variance 1) normalise nothing in eval
     mode, where a teacher runs: on YOLOX's unnormalised 0-255 pixels a random YOLOX-L predicted log-widths of 10^6
     at 640 px, 9 once calibrated (make_standins' seed 0; seeds 1 and 3 gave 67 and 98: noise is not data, and at
     YOLOX's 1280 px mosaics they grow again, which the YOLOX adapter's log-size cap absorbs). A detector's images go
-    through its own data preprocessor; a backbone's are as an ImageNet-normalised image (unit scale)."""
+    through its own data preprocessor; a backbone's are as an ImageNet-normalised image (unit scale).
+
+    Noise is not the data a run sees, though: calibrated on noise, YOLOX-L's first head-tower features averaged
+    |x| = 2.8 on noise but 18-56 on two generated train images, and PGD-YOLOX's feature loss, a sum over C·H·W,
+    reached 1e7 at the first iteration and diverged the student. Calibrated on those two images (`images`, at 640 px
+    on the long side), the same features averaged 0.1-0.4 on them. So the smoke calibrates a detector on its run's
+    own train images; noise remains for tests and backbones."""
     import torch
     from torch.nn.modules.batchnorm import _BatchNorm
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
@@ -156,7 +177,8 @@ def calibrated(model, size: int = 320, seed: int = 0):
     model.train()
     with torch.no_grad():
         if hasattr(model, 'data_preprocessor') and hasattr(model, 'extract_feat'):  # a detector
-            pixels = [torch.rand(3, size, size, generator=generator) * 255 for _ in range(2)]
+            pixels = ([_pixels(path, 640) for path in images] if images else
+                      [torch.rand(3, size, size, generator=generator) * 255 for _ in range(2)])
             inputs = model.data_preprocessor({'inputs': pixels}, False)['inputs']
             if hasattr(model, 'roi_head'):  # two-stage: tensor mode needs metas; Faster R-CNN's RoI head: no norms
                 model.rpn_head(model.extract_feat(inputs))
@@ -191,7 +213,7 @@ def smoke_one(config: Path, out: Path, data: dict, threads: int, python: str = s
         if first.teacher and first.teacher_trained_here:  # no zoo weights: a checkpoint of the user's own
             overrides.append(f'teacher.checkpoint={weights / (first.teacher.config.stem + "-stand-in.pth")}')
         compiled = compile_config(config, 'coco', overrides, data_root=str(root))
-        row['stand_ins'] = make_standins(compiled, weights)
+        row['stand_ins'] = make_standins(compiled, weights, calibration_images(root))
         row['params_m'] = {'student': _params(plain_model(compiled.cfg.model.to_dict()))}
         if compiled.teacher:
             row['params_m']['teacher'] = _params(compiled.teacher.cfg.model)
