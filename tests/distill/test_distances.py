@@ -34,6 +34,20 @@ def test_distance_to_gt_is_the_student_heads_own_detection_loss():
     assert measured['to_gt/total'] == pytest.approx(float(total(losses, kd=False)), rel=1e-5)
 
 
+def test_a_student_whose_predictions_overflow_stops_with_one_line_not_an_assigner_traceback():
+    """PGD-YOLOX's smoke row: after a step with a 1e7 loss the student's weights were finite but its eval-mode scores
+    were not, and SimOTA's binary_cross_entropy raised; GFL's assigner would take NaN scores just as badly."""
+    from repro.training.divergence import Diverged
+    model, _ = build('crosskd_gfl.py')
+    model.eval()
+    inputs, samples = batch()
+    with torch.no_grad():
+        model.bbox_head.gfl_cls.weight.fill_(3e38)  # finite, as float32 goes: its sums over channels are not
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    with pytest.raises(Diverged, match=r"^training diverged: the student's cls predictions are not finite"):
+        distances(model, inputs, samples)
+
+
 @pytest.mark.parametrize('names, expected', [
     (['LoadImageFromFile', 'Resize', 'LoadAnnotations', 'PackDetInputs'], True),  # mmdet's test pipelines
     (['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'PackDetInputs'], False),  # boxes resized with the image
