@@ -4,9 +4,11 @@
 #      bare machine the packages it lacks come from wheels carried in .whl/ (benchmarks/gpu_wheels.sh fetches them
 #      on a machine with PyPI, for the GPU machine's Python)
 #   2. mmcv's ops on the GPU against the CPU (benchmarks/gpu_ops.py)
-#   3. the real-size overhead benchmark, fp32 and bf16 (benchmarks/overhead.py)
+#   3. the real-size overhead benchmark, fp32 and bf16: every method at batch 2, three at batch 8
+#      (benchmarks/overhead.py)
 #   4. 300 real-size CrossKD-GFL training steps on a generated root, stand-in weights (python -m repro.smoke)
-# Results: gpu_check.log, ops.json, overhead.json, smoke.json (and, under $OUT, each smoke run's training log) in
+# Results: gpu_check.log, ops.json, overhead.json, overhead-b8.json, smoke.json (and, under $OUT, each smoke run's
+# training log) in
 # $OUT (the device tool's folder) or $GPU_CHECK_OUT (default work_dirs/gpu_check), for the closing note and
 # benchmarks/RESULTS.md.
 #
@@ -50,11 +52,14 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 if "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   log "GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo unknown)"
-  OVERHEAD=(--setting real --dtype fp32,bf16 --batch 2 --methods crosskd,pgd,pgd_atss --warmup 3 --steps 10)
+  # every method at batch 2 (the first H200 run: 4 methods in 39 s), then the bf16 speed-up's batch 8
+  OVERHEAD=(--setting real --dtype fp32,bf16 --batch 2 --warmup 3 --steps 10)
+  OVERHEAD_B8=(--setting real --dtype fp32,bf16 --batch 8 --methods crosskd,pgd,pgd_atss --warmup 3 --steps 10 --no-syncs)
   SMOKE=(crosskd_gfl --iterations 300)
 else
   log "no CUDA: reduced mode (CPU ops, tiny overhead benchmark, the smoke's CI subset)"
   OVERHEAD=(--setting tiny --methods crosskd --warmup 1 --steps 2 --no-syncs)
+  OVERHEAD_B8=()
   SMOKE=(retinanet_r18 crosskd_retinanet_r18)
 fi
 
@@ -66,6 +71,8 @@ step() {  # one check: a failure is logged and the next check still runs (the ex
 }
 step "2/4 mmcv ops" "$PY" -m benchmarks.gpu_ops --json "$RESULTS/ops.json"
 step "3/4 overhead benchmark: ${OVERHEAD[*]}" "$PY" -m benchmarks.overhead "${OVERHEAD[@]}" --json "$RESULTS/overhead.json"
+[ ${#OVERHEAD_B8[@]} -eq 0 ] || step "3/4 overhead benchmark: ${OVERHEAD_B8[*]}" \
+  "$PY" -m benchmarks.overhead "${OVERHEAD_B8[@]}" --json "$RESULTS/overhead-b8.json"
 step "4/4 real-size training: repro.smoke ${SMOKE[*]}" \
   "$PY" -m repro.smoke "${SMOKE[@]}" --out "$WORK/smoke" --json "$RESULTS/smoke.json"
 if [ "$WORK" != "$RESULTS" ]; then  # each run's training log, beside the results
