@@ -225,7 +225,7 @@ def test_stand_ins_for_a_two_stage_teacher_load_strictly(tmp_path, config):
 
 
 def test_a_config_whose_models_cannot_be_built_fails_its_row_alone(coco_root, tmp_path, monkeypatch):
-    def broken(compiled, folder):
+    def broken(compiled, folder, images=()):
         raise AttributeError("'dict' object has no attribute 'rpn'\nmore")
     monkeypatch.setattr(smoke, 'make_standins', broken)
     row = smoke.smoke_one(CONFIG_DIR / 'detectors/retinanet_r18.py', tmp_path, {None: coco_root}, threads=1)
