@@ -115,6 +115,11 @@ def run_table(spec, args) -> None:
         print(f'note: {note}', file=sys.stderr)
     if args.dry_run:
         print(plan_text(spec, runs, profile))
+        if args.restore:
+            from repro.runs.restore import restorable
+            back = restorable(runs, args.restore)
+            print(f'{len(back)} of the pending runs would be put back from the kept records in {args.restore}'
+                  + (f" ({', '.join(run.key for run, _, _ in back)})" if back else ''))
         check_data(runs, profile, args.data_root)  # after the plan, which is worth seeing without the data
         return
     from repro.runs.launch import launch, move_aside

@@ -46,10 +46,9 @@ def kept_record(path: Path, run_key: str) -> dict | None:
     return old if isinstance(old, dict) and old.get('run_key') == run_key else None
 
 
-def restore(runs, records_dir: str | Path) -> list:
-    """Put the kept records in records_dir back into the store for the runs of `runs` (repro.plan.dag.PlannedRun)
-    that have no finished record; retrain_teachers then takes back those whose weights a run still to train needs.
-    Returns the restored runs."""
+def restorable(runs, records_dir: str | Path) -> list:
+    """(run, kept path, record) for the runs of `runs` (repro.plan.dag.PlannedRun) with no finished record whose kept
+    record is in records_dir: what `restore` puts back, and what a dry run counts."""
     folder = Path(records_dir)
     if not folder.is_dir():
         raise ReproError(f'--restore {records_dir}: no such folder; give one that holds kept result.json copies, '
@@ -62,12 +61,17 @@ def restore(runs, records_dir: str | Path) -> list:
             raise ReproError(f'--restore: {path} is not a run record ({err}); move it away') from None
         if isinstance(record, dict) and record.get('status') == 'done' and record.get('run_key'):
             kept[record['run_key']] = (path, record)
-    restored = [run for run in runs if run.key in kept and run.status() not in ('done', 'running')]
-    for run in restored:
-        path, record = kept[run.key]
+    return [(run, *kept[run.key]) for run in runs if run.key in kept and run.status() not in ('done', 'running')]
+
+
+def restore(runs, records_dir: str | Path) -> list:
+    """Put the kept records in records_dir back into the store for the runs of `runs` that have no finished record;
+    retrain_teachers then takes back those whose weights a run still to train needs. Returns the restored runs."""
+    restored = restorable(runs, records_dir)
+    for run, path, record in restored:
         run.work_dir.mkdir(parents=True, exist_ok=True)
         write_record(run.work_dir, {**record, RESTORED: str(path)})
-    return restored
+    return [run for run, _, _ in restored]
 
 
 def retrain_teachers(runs) -> list:

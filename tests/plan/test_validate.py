@@ -199,6 +199,7 @@ def test_a_work_dir_that_cannot_be_written_is_refused(refused, tmp_path, monkeyp
     (['--slurm-arg', 'account'], "--slurm-arg='account': write it as key=value"),
     (['--data-root', ''], "--data-root='': name a folder, or leave --data-root out"),
     (['--tolerance', '-0.1'], '--tolerance=-0.1: must be a non-negative number'),
+    (['--restore', 'no-such-dir'], '--restore no-such-dir: no such folder'),
 ])
 def test_a_dry_run_refuses_what_the_run_would(work_dirs, capsys, args, message):
     if args[:2] == ['--launcher', 'slurm'] and __import__('shutil').which('sbatch'):

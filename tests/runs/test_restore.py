@@ -8,7 +8,7 @@ from repro.errors import ReproError
 from repro.plan.dag import PlannedRun
 from repro.report.figures.checkpoints import state_of, weights_of
 from repro.report.tables.results import collect
-from repro.runs.restore import keep_records, restore, retrain_teachers
+from repro.runs.restore import keep_records, restorable, restore, retrain_teachers
 from repro.runs.store import RESTORED, WEIGHTS_FILE, drop_restored, read_record, write_record
 from repro.tables.spec import resolve
 
@@ -68,6 +68,19 @@ def test_kept_records_count_as_finished_runs_without_weights(tmp_path, table):
     assert not (tmp_path / 'store' / 'other-ffff').exists()
     assert keep_records(table, tmp_path / 'out') == 3  # kept again as trained, without where it was put back from
     assert RESTORED not in json.loads((tmp_path / 'out' / 'runs' / 'student-bbb1.json').read_text())
+
+
+def test_a_dry_run_counts_what_restore_would_put_back_and_writes_nothing(tmp_path, table):
+    teacher, first, second = table
+    finish(first, 20.0)  # finished in the store: not put back
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    for run in table:
+        (kept / f'{run.work_dir.name}.json').write_text(json.dumps(
+            {'run_key': run.key, 'status': 'done', 'seed': run.seed, 'metrics': {'AP': 1.0}}))
+    assert [run.key for run, _, _ in restorable(table, kept)] == ['aaaa', 'bbb1']
+    assert not teacher.work_dir.exists() and not second.work_dir.exists()
+    assert [r.key for r in restore(table, kept)] == ['aaaa', 'bbb1']
 
 
 def test_a_teacher_put_back_trains_again_where_a_student_still_trains(tmp_path, table):
