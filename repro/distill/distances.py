@@ -43,10 +43,9 @@ def distances(detector, batch_inputs: Tensor, data_samples) -> dict[str, float]:
     s_out = detector.student_adapter.forward(feats, detector.spec.layer)
     bad = [name for name, maps in s_out.preds.items() if not all(bool(torch.isfinite(m).all()) for m in maps)]
     if bad:  # finite weights can still overflow in eval mode; mmdet's assigners would die on them with a traceback
-        from repro.training.divergence import Diverged
+        from repro.training.divergence import REMEDY, Diverged
         raise Diverged(f"training diverged: the student's {' and '.join(bad)} predictions are not finite on the "
-                       'training-dynamics images, though its weights are; lower the learning rate or the loss '
-                       'weights, or add gradient clipping')
+                       f'training-dynamics images, though its weights are; {REMEDY}')
     t_feats = detector.teacher_feats(batch_inputs)
     t_out = detector.teacher_adapter.forward(t_feats, detector.spec.layer)
     ctx = KDContext(detector.student_adapter, detector.teacher_adapter, list(feats), list(t_feats), s_out, t_out,

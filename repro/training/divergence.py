@@ -18,8 +18,11 @@ from mmengine.model import is_model_wrapper
 from repro.errors import ReproError
 
 
+REMEDY = 'lower the learning rate or the loss weights, or add gradient clipping'
+
+
 class Diverged(ReproError):
-    """A training loss became NaN or infinite."""
+    """A training loss, the weights or the predictions became NaN or infinite."""
 
 
 class DivergenceGuard(Hook):
@@ -38,7 +41,7 @@ class DivergenceGuard(Hook):
         if bad:
             terms = ', '.join(f'{name}={value}' for name, value in bad.items())
             raise Diverged(f'training diverged at iteration {runner.iter + 1} (epoch {runner.epoch + 1}): {terms}; '
-                           'lower the learning rate or the loss weights, or add gradient clipping')
+                           + REMEDY)
 
     def after_train_epoch(self, runner) -> None:
         """A finite loss can still take a step that leaves weights NaN or infinite (a loss of 1e7 at a small learning
@@ -50,4 +53,4 @@ class DivergenceGuard(Hook):
         if bad:
             raise Diverged(f'training diverged in epoch {runner.epoch + 1}: after iteration {runner.iter}, '
                            f'{len(bad)} weight tensors are not finite (the first: {bad[0]}) though every logged loss '
-                           'was; lower the learning rate or the loss weights, or add gradient clipping')
+                           f'was; {REMEDY}')
