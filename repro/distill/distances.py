@@ -18,6 +18,7 @@ from torch import Tensor
 
 from repro.distill.losses import BoxIoUKD, QualityFocalKD
 from repro.distill.terms import Term
+from repro.errors import REMEDY, Diverged
 
 TEACHER_TERMS = (
     (Term(name='cls', loss={}, source='student', pred='cls', region='all'), QualityFocalKD(beta=1.0)),
@@ -43,7 +44,6 @@ def distances(detector, batch_inputs: Tensor, data_samples) -> dict[str, float]:
     s_out = detector.student_adapter.forward(feats, detector.spec.layer)
     bad = [name for name, maps in s_out.preds.items() if not all(bool(torch.isfinite(m).all()) for m in maps)]
     if bad:  # finite weights can still overflow in eval mode; mmdet's assigners would die on them with a traceback
-        from repro.training.divergence import REMEDY, Diverged
         raise Diverged(f"training diverged: the student's {' and '.join(bad)} predictions are not finite on the "
                        f'training-dynamics images, though its weights are; {REMEDY}')
     t_feats = detector.teacher_feats(batch_inputs)

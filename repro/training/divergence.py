@@ -15,14 +15,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from repro.errors import ReproError
-
-
-REMEDY = 'lower the learning rate or the loss weights, or add gradient clipping'
-
-
-class Diverged(ReproError):
-    """A training loss, the weights or the predictions became NaN or infinite."""
+from repro.errors import REMEDY, Diverged
 
 
 class DivergenceGuard(Hook):

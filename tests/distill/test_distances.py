@@ -37,7 +37,7 @@ def test_distance_to_gt_is_the_student_heads_own_detection_loss():
 def test_a_student_whose_predictions_overflow_stops_with_one_line_not_an_assigner_traceback():
     """PGD-YOLOX's smoke row: after a step with a 1e7 loss the student's weights were finite but its eval-mode scores
     were not, and SimOTA's binary_cross_entropy raised; GFL's assigner would take NaN scores just as badly."""
-    from repro.training.divergence import Diverged
+    from repro.errors import Diverged
     model, _ = build('crosskd_gfl.py')
     model.eval()
     inputs, samples = batch()

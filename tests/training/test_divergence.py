@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from repro.training.divergence import Diverged, DivergenceGuard
+from repro.errors import Diverged
+from repro.training.divergence import DivergenceGuard
 
 
 def runner_with(model, epoch=0, iteration=5):
