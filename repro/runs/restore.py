@@ -2,7 +2,8 @@
 `reports/tiny/runs/` is committed), and put back with `--restore DIR`, so that a long experiment outlives the
 machine it ran on: a machine may be reclaimed with its store, but not with the repository.
 
-A kept record has no weights. Put back, it counts as a finished run (`restored_from` in its record: reports average
+A kept record has no weights, but does carry the run's training dynamics (`dynamics`: its dynamics.json, which the
+report's figure reads), so that figure can be drawn again from kept records. Put back, it counts as a finished run (`restored_from` in its record: reports average
 it, figures and export skip it, for they need weights), unless a run that still has to train needs its weights: a
 teacher whose students are not all finished trains again, and gives the same numbers, runs being deterministic.
 """
@@ -13,13 +14,17 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.runs.atomic import atomic_write_json
-from repro.runs.store import RESTORED, RESULT_FILE, drop_restored, finished, read_record, write_record
+from repro.runs.store import (DYNAMICS_FILE, RESTORED, RESULT_FILE, drop_restored, finished, read_dynamics,
+                               read_record, write_record)
+
+KEPT_DYNAMICS = 'dynamics'  # in a kept record: the run's dynamics.json, written back beside the record on --restore
 
 
 def keep_records(runs, out_dir: Path) -> int:
     """Copy the record of every finished run of `runs` (repro.plan.dag.PlannedRun) into out_dir/runs/; returns
     how many. A record kept there already for the same run key with the same metrics stays as it is: it names the
-    run first measured (its commit, its time), and a later run of the same key gives the same numbers."""
+    run first measured (its commit, its time), and a later run of the same key gives the same numbers; it gains the
+    run's training dynamics where it lacks them."""
     kept = 0
     for run in runs:
         record = read_record(run.work_dir) if (run.work_dir / RESULT_FILE).exists() else None
@@ -28,11 +33,16 @@ def keep_records(runs, out_dir: Path) -> int:
         kept += 1
         path = out_dir / 'runs' / f'{run.work_dir.name}.json'
         old = kept_record(path, record['run_key'])
+        dynamics = read_dynamics(run.work_dir)
         if old and old.get('metrics') == record.get('metrics'):
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
+            if old.get(KEPT_DYNAMICS) or not dynamics:
+                continue
+            record = old
         record.pop(RESTORED, None)  # the copy is the record as trained, wherever it was put back since
-        atomic_write_json(path, record)  # the store's own format
+        if dynamics:
+            record[KEPT_DYNAMICS] = dynamics
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, record)  # the store's own format, with the dynamics
     return kept
 
 
@@ -70,6 +80,10 @@ def restore(runs, records_dir: str | Path) -> list:
     restored = restorable(runs, records_dir)
     for run, path, record in restored:
         run.work_dir.mkdir(parents=True, exist_ok=True)
+        record = dict(record)
+        if record.get(KEPT_DYNAMICS):
+            atomic_write_json(run.work_dir / DYNAMICS_FILE, record.pop(KEPT_DYNAMICS))
+        record.pop(KEPT_DYNAMICS, None)
         write_record(run.work_dir, {**record, RESTORED: str(path)})
     return [run for run, _, _ in restored]
 

@@ -21,6 +21,7 @@ from repro.profiles import REPO_ROOT
 
 RESULT_FILE = 'result.json'
 WEIGHTS_FILE = 'weights.pth'  # a finished run's final model weights (a distiller's: the plain student's)
+DYNAMICS_FILE = 'dynamics.json'  # a distillation run's training dynamics (repro.training.dynamics)
 LOCK_FILE = '.lock'
 RESTORED = 'restored_from'  # in a record put back from a kept copy (repro.runs.restore): the copy it came from
 STATUSES = ('pending', 'running', 'interrupted', 'failed', 'stale', 'done')
@@ -56,6 +57,15 @@ def read_record(work_dir: str | Path) -> dict | None:
 
 def write_record(work_dir: str | Path, record: dict) -> None:
     atomic_write_json(Path(work_dir) / RESULT_FILE, record)
+
+
+def read_dynamics(work_dir: str | Path) -> dict | None:
+    """The run's dynamics ({'images', 'epochs': [{'epoch', 'to_teacher/cls', ..., 'AP'}]}), or None."""
+    try:
+        data = json.loads((Path(work_dir) / DYNAMICS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get('epochs'), list) else None
 
 
 def is_locked(work_dir: str | Path) -> bool:

@@ -9,7 +9,6 @@ checkpoint covers. The report's training-dynamics figure (repro/report/figures/d
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -17,21 +16,12 @@ from pathlib import Path
 from mmengine.hooks import Hook
 
 from repro.runs.atomic import atomic_write_json
+from repro.runs.store import DYNAMICS_FILE, read_dynamics
 
-DYNAMICS_FILE = 'dynamics.json'
 SUBSET_IMAGES = 16  # the first val images, the same ones every epoch: two tiny-profile val batches
 # Points of the AP curve where the loop would validate once: each is a pass over the val split (1000 images, about
 # 1.5 minutes in the tiny profile), so every epoch would add about 15 minutes to a 12-minute run.
 AP_POINTS = 4
-
-
-def read_dynamics(work_dir: str | Path) -> dict | None:
-    """The run's dynamics ({'images', 'epochs': [{'epoch', 'to_teacher/cls', ..., 'AP'}]}), or None."""
-    try:
-        data = json.loads((Path(work_dir) / DYNAMICS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and isinstance(data.get('epochs'), list) else None
 
 
 def gt_in_original_frame(pipeline) -> bool:

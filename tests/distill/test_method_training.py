@@ -9,7 +9,7 @@ from mmengine.config import Config
 
 from conftest import FAST
 from repro.training.checkpoint import load_checkpoint_file
-from repro.training.dynamics import read_dynamics
+from repro.runs.store import read_dynamics
 from repro.plan.compile import MMDET_KD_DETECTOR, compile_config, load_config
 from repro.profiles import CONFIG_DIR
 from repro.runs.lifecycle import train

@@ -1,12 +1,12 @@
 """The training-dynamics figure: drawn from the dynamics.json that real tiny runs wrote, a note for finished runs
-trained without it, nothing for a table with no finished distiller."""
+trained without it or put back from a kept record without it, nothing for a table with no finished distiller."""
 import dataclasses
 import shutil
 
 import numpy as np
 import pytest
 
-from repro.training.dynamics import DYNAMICS_FILE, read_dynamics
+from repro.runs.store import DYNAMICS_FILE, read_dynamics
 from repro.errors import ReproError
 from repro.report.figures.dynamics import dynamics_figure
 from repro.tables.spec import resolve
@@ -23,7 +23,7 @@ def test_the_figure_plots_what_each_run_measured_during_training(tmp_path):
     from PIL import Image
 
     from figure_runs import layer_table
-    from repro.runs.store import read_record
+    from repro.runs.store import RESTORED, read_record, write_record
     spec, runs = layer_table(tmp_path / 'spec')
     figure = dynamics_figure(spec, runs, 'tiny', tmp_path / 'figures')
     assert set(figure.data['rows']) == {'l3', 'l4'}  # l1 is not trained
@@ -44,7 +44,10 @@ def test_the_figure_plots_what_each_run_measured_during_training(tmp_path):
     (copy / DYNAMICS_FILE).unlink()
     runs = [dataclasses.replace(r, work_dir=copy) if r is l4 else r for r in runs]
     figure = dynamics_figure(spec, runs, 'tiny', tmp_path / 'figures2')
-    assert set(figure.data['rows']) == {'l3'} and 'Not measured (trained before the hook existed): l4' in figure.caption
+    assert set(figure.data['rows']) == {'l3'} and 'No dynamics: l4 (trained before the hook existed).' in figure.caption
     only_l4 = [r for r in runs if 'crosskd:table94/l3' not in r.rows]
-    with pytest.raises(ReproError, match=r'the finished runs of l4 were trained before .* --rerun ROW'):
+    with pytest.raises(ReproError, match=r'no finished run has training dynamics: l4 \(trained before .* --rerun ROW'):
         dynamics_figure(spec, only_l4, 'tiny', tmp_path / 'figures3')
+    write_record(copy, {**read_record(copy), RESTORED: 'reports/tiny/runs/x.json'})  # put back from an old kept copy
+    with pytest.raises(ReproError, match=r'dynamics: l4 \(a kept record without them\);'):
+        dynamics_figure(spec, only_l4, 'tiny', tmp_path / 'figures4')

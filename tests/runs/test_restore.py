@@ -8,8 +8,10 @@ from repro.errors import ReproError
 from repro.plan.dag import PlannedRun
 from repro.report.figures.checkpoints import state_of, weights_of
 from repro.report.tables.results import collect
-from repro.runs.restore import keep_records, restorable, restore, retrain_teachers
-from repro.runs.store import RESTORED, WEIGHTS_FILE, drop_restored, read_record, write_record
+from repro.runs.atomic import atomic_write_json
+from repro.runs.restore import KEPT_DYNAMICS, keep_records, restorable, restore, retrain_teachers
+from repro.runs.store import (DYNAMICS_FILE, RESTORED, WEIGHTS_FILE, drop_restored, read_dynamics, read_record,
+                              write_record)
 from repro.tables.spec import resolve
 
 
@@ -68,6 +70,30 @@ def test_kept_records_count_as_finished_runs_without_weights(tmp_path, table):
     assert not (tmp_path / 'store' / 'other-ffff').exists()
     assert keep_records(table, tmp_path / 'out') == 3  # kept again as trained, without where it was put back from
     assert RESTORED not in json.loads((tmp_path / 'out' / 'runs' / 'student-bbb1.json').read_text())
+
+
+def test_kept_records_carry_the_training_dynamics_back(tmp_path, table):
+    teacher, first, second = table
+    for run in table:
+        finish(run, 20.0)
+    dynamics = {'images': 16, 'epochs': [{'epoch': 0, 'to_teacher/cls': 0.9}, {'epoch': 1, 'to_teacher/cls': 0.5}]}
+    atomic_write_json(first.work_dir / DYNAMICS_FILE, dynamics)
+    out = tmp_path / 'out'
+    (out / 'runs').mkdir(parents=True)
+    older = {'run_key': first.key, 'status': 'done', 'seed': 0, 'metrics': {'AP': 20.0}, 'git_commit': 'first'}
+    (out / 'runs' / f'{first.work_dir.name}.json').write_text(json.dumps(older))  # kept before it carried dynamics
+    assert keep_records(table, out) == 3
+    kept = json.loads((out / 'runs' / f'{first.work_dir.name}.json').read_text())
+    assert kept == {**older, KEPT_DYNAMICS: dynamics}  # the record first kept, now with its dynamics
+    assert KEPT_DYNAMICS not in json.loads((out / 'runs' / f'{second.work_dir.name}.json').read_text())
+
+    for run in table:  # a new machine: the store is gone
+        run.work_dir = tmp_path / 'store2' / run.work_dir.name
+    assert [r.key for r in restore(table, out / 'runs')] == ['aaaa', 'bbb0', 'bbb1']
+    assert read_dynamics(first.work_dir) == dynamics and read_dynamics(second.work_dir) is None
+    assert KEPT_DYNAMICS not in read_record(first.work_dir)  # the record is the store's, the dynamics its file
+    assert keep_records(table, out) == 3
+    assert json.loads((out / 'runs' / f'{first.work_dir.name}.json').read_text()) == kept  # round trip: unchanged
 
 
 def test_a_dry_run_counts_what_restore_would_put_back_and_writes_nothing(tmp_path, table):

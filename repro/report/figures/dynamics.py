@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repro.training.dynamics import DYNAMICS_FILE, read_dynamics
+from repro.runs.store import DYNAMICS_FILE, RESTORED, read_dynamics
 from repro.errors import ReproError
 from repro.report.figures.checkpoints import cached_figure, save_figure
 from repro.report.figures.figure import Figure
@@ -22,8 +22,9 @@ def row_name(row) -> str:
 
 
 def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dict]]], list[str]]:
-    """({row name: (run key, epochs)} for distilled rows whose first finished run has dynamics, [row names of
-    finished DistillDetector rows without them]) in table order."""
+    """({row name: (run key, epochs)} for distilled rows whose first finished run has dynamics, [why each finished
+    DistillDetector row has none: 'NAME (trained before the hook existed)' or 'NAME (a kept record without them)'])
+    in table order."""
     from repro.report.tables.results import collect
     distillers = {run.key for run in runs if run.compiled.cfg.model.get('type') == 'DistillDetector'}
     curves, without = {}, []
@@ -34,8 +35,10 @@ def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dic
         found = next(((s.key, d['epochs']) for s in done if (d := read_dynamics(s.work_dir)) and d['epochs']), None)
         if found:
             curves[row_name(result.row)] = found
+        elif all((s.record or {}).get(RESTORED) for s in done):
+            without.append(f'{row_name(result.row)} (a kept record without them)')
         else:
-            without.append(row_name(result.row))
+            without.append(f'{row_name(result.row)} (trained before the hook existed)')
     return curves, without
 
 
@@ -43,8 +46,8 @@ def dynamics_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
     curves, without = dynamics_of(spec, runs, profile)
     if not curves:
         if without:
-            raise ReproError(f'the finished runs of {", ".join(without)} were trained before the harness measured '
-                             'training dynamics; retrain them (repro.run --rerun ROW) to draw it')
+            raise ReproError(f'no finished run has training dynamics: {", ".join(without)}; retrain a run of such a '
+                             'row (repro.run --rerun ROW) to draw it')
         return None
     path = fig_dir / f'training_dynamics-{spec.path.stem}.png'
     keys = {key for key, _ in curves.values()}
@@ -66,7 +69,7 @@ def dynamics_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
         data = {'rows': {name: {'run_key': key, 'epochs': epochs} for name, (key, epochs) in curves.items()}}
         figure = save_figure('training_dynamics', TITLE, path, caption, data)
     if without:
-        figure.caption += f' Not measured (trained before the hook existed): {", ".join(without)}.'
+        figure.caption += f' No dynamics: {", ".join(without)}.'
     return figure
 
 

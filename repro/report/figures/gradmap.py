@@ -163,10 +163,14 @@ def _done(run) -> bool:
 
 
 def pick_runs(runs):
-    """(the CrossKD run, the student weights' run) of a table, or None when it has no finished CrossKD run.
-    The student weights are a finished plain student's that fit the distiller, else the CrossKD run's own."""
+    """(the CrossKD run, the student weights' run) of a table, or None when it has no finished CrossKD run;
+    ReproError when its finished CrossKD runs are kept records without weights. The student weights are a finished
+    plain student's that fit the distiller, else the CrossKD run's own."""
     crosskd = [r for r in runs if r.role == 'distilled' and is_crosskd(r) and _done(r)]
     if not crosskd:
+        kept = [r.key for r in runs if r.role == 'distilled' and is_crosskd(r) and r.status() == 'done']
+        if kept:
+            raise ReproError(f"the finished CrossKD runs ({', '.join(kept)}) are kept records without weights")
         return None
     crosskd.sort(key=lambda r: (r.compiled.cfg.model.distill.get('layer', DEFAULT_LAYER) != DEFAULT_LAYER, r.seed))
     run = crosskd[0]
