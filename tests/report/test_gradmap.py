@@ -122,3 +122,26 @@ def test_a_head_with_one_shared_stack_is_refused_in_one_line():
     from repro.errors import ReproError
     with pytest.raises(ReproError, match=r'^gradient maps tap one layer of two towers; TOODHead has one shared stack'):
         FeatureTap(distill_build('crosskd_tood.py'))
+
+
+def test_the_crosskd_panel_takes_the_crosskd_terms_only_and_prefers_crosskd_alone(tmp_path):
+    """CrossKD + PKD adds a neck term: its gradient must not enter the CrossKD panel; CrossKD alone is drawn first."""
+    from types import SimpleNamespace
+
+    from repro.report.figures import gradmap
+    from repro.runs.store import WEIGHTS_FILE, write_record
+    combined = compile_config(CONFIG_DIR / 'methods/crosskd_pkd_gfl.py', 'tiny', []).cfg.model.to_dict()
+    assert set(combined['distill']['terms']) == {'cls', 'reg', 'neck'}
+    assert set(gradmap.crosskd_model_cfg(combined)['distill']['terms']) == {'cls', 'reg'}
+
+    def run(config, key, seed):
+        work_dir = tmp_path / key
+        work_dir.mkdir()
+        write_record(work_dir, {'run_key': key, 'status': 'done'})
+        (work_dir / WEIGHTS_FILE).write_bytes(b'w')
+        return SimpleNamespace(key=key, seed=seed, role='distilled', work_dir=work_dir,
+                               compiled=compile_config(CONFIG_DIR / config, 'tiny', []))
+    both = run('methods/crosskd_pkd_gfl.py', 'both', 0)
+    alone = run('methods/crosskd_gfl.py', 'alone', 1)
+    assert gradmap.pick_runs([both, alone]) == (alone, alone)  # a later seed of CrossKD alone before CrossKD + PKD
+    assert gradmap.pick_runs([both]) == (both, both)

@@ -150,11 +150,27 @@ def pkd_model_cfg(crosskd_cfg: dict) -> dict:
     return cfg
 
 
-def is_crosskd(run) -> bool:
+def crosskd_model_cfg(model_cfg: dict) -> dict:
+    """The distiller's config with its CrossKD terms only: a run that adds other terms (CrossKD + PKD) must not
+    put their gradients into the CrossKD panel."""
+    cfg = copy.deepcopy(model_cfg)
+    cfg['distill'] = {**cfg['distill'], 'terms': {k: t for k, t in cfg['distill']['terms'].items() if _cross(t)}}
+    return cfg
+
+
+def _cross(term: dict) -> bool:
+    return term.get('source') == 'cross' and bool(term.get('weight', 1.0))
+
+
+def _active_terms(run) -> list[dict]:
     model = run.compiled.cfg.model
     terms = (model.get('distill') or {}).get('terms') or {}
-    return model.get('type') == 'DistillDetector' and any(
-        t.get('source') == 'cross' and t.get('weight', 1.0) for t in terms.values())
+    return [t for t in terms.values() if t.get('weight', 1.0)] if model.get('type') == 'DistillDetector' else []
+
+
+def is_crosskd(run) -> bool:
+    """A distiller with an active CrossKD term."""
+    return any(_cross(t) for t in _active_terms(run))
 
 
 def _done(run) -> bool:
@@ -172,7 +188,8 @@ def pick_runs(runs):
         if kept:
             raise ReproError(f"the finished CrossKD runs ({', '.join(kept)}) are kept records without weights")
         return None
-    crosskd.sort(key=lambda r: (r.compiled.cfg.model.distill.get('layer', DEFAULT_LAYER) != DEFAULT_LAYER, r.seed))
+    crosskd.sort(key=lambda r: (r.compiled.cfg.model.distill.get('layer', DEFAULT_LAYER) != DEFAULT_LAYER,
+                                not all(_cross(t) for t in _active_terms(r)), r.seed))  # CrossKD alone first
     run = crosskd[0]
     parts = ('backbone', 'neck', 'bbox_head')
     student = {p: run.compiled.cfg.model.student.get(p) for p in parts}
@@ -247,7 +264,8 @@ def gradient_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGE
     if path.is_file() and sidecar.is_file() and path.stat().st_mtime >= newest:
         cached = json.loads(sidecar.read_text())
         return Figure('gradient_maps', TITLE, path, cached['caption'], cached['data'])
-    methods = {'PKD': build_model(pkd_model_cfg(model_cfg), weights), 'CrossKD': build_model(model_cfg, weights)}
+    methods = {'PKD': build_model(pkd_model_cfg(model_cfg), weights),
+               'CrossKD': build_model(crosskd_model_cfg(model_cfg), weights)}
     panels = []
     for item in val_items(run.compiled.cfg, images):
         h, w = item['data_samples'].metainfo['img_shape']
