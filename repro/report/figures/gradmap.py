@@ -284,7 +284,8 @@ def gradient_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGE
                f'channels and FPN levels; each panel scaled to its own maximum) on {len(panels)} val images, GT '
                f'boxes in green. PKD: feature imitation of the teacher\'s layer-{layer} head features '
                f'({PKD_CONFIG.name}\'s terms); CrossKD: the student\'s layer-{layer} features through the teacher\'s '
-               f'head ({run.config}). Teacher: {teacher_ckpt}; student weights: run {student.key} ({student.role}). '
+               f'head ({run.config}, its CrossKD terms only). Teacher: {teacher_ckpt}; student weights: run '
+               f'{student.key} ({student.role}). '
                'Share of the gradient inside GT boxes: '
                + ', '.join(f'{k} {100 * v:.0f}%' for k, v in share.items()) + f' ({profile} profile).')
     data = {'layer': layer, 'crosskd_run': run.key, 'student_run': student.key, 'inside_share': share,
