@@ -2,6 +2,8 @@
 CrossKD and for PKD, at a tower layer and at the FPN (layer 0); a tiny random distiller in float64."""
 import numpy as np
 import pytest
+
+from repro.errors import ReproError
 import torch
 from mmengine.structures import InstanceData
 
@@ -134,14 +136,18 @@ def test_the_crosskd_panel_takes_the_crosskd_terms_only_and_prefers_crosskd_alon
     assert set(combined['distill']['terms']) == {'cls', 'reg', 'neck'}
     assert set(gradmap.crosskd_model_cfg(combined)['distill']['terms']) == {'cls', 'reg'}
 
-    def run(config, key, seed):
+    def run(config, key, seed, weights=True):
         work_dir = tmp_path / key
         work_dir.mkdir()
         write_record(work_dir, {'run_key': key, 'status': 'done'})
-        (work_dir / WEIGHTS_FILE).write_bytes(b'w')
-        return SimpleNamespace(key=key, seed=seed, role='distilled', work_dir=work_dir,
+        if weights:
+            (work_dir / WEIGHTS_FILE).write_bytes(b'w')
+        return SimpleNamespace(key=key, seed=seed, role='distilled', work_dir=work_dir, status=lambda: 'done',
                                compiled=compile_config(CONFIG_DIR / config, 'tiny', []))
     both = run('methods/crosskd_pkd_gfl.py', 'both', 0)
     alone = run('methods/crosskd_gfl.py', 'alone', 1)
     assert gradmap.pick_runs([both, alone]) == (alone, alone)  # a later seed of CrossKD alone before CrossKD + PKD
     assert gradmap.pick_runs([both]) == (both, both)
+    kept = run('methods/crosskd_gfl.py', 'kept', 0, weights=False)  # put back from a kept record
+    with pytest.raises(ReproError, match='run kept, picked for the gradient maps, is a kept record without weights'):
+        gradmap.pick_runs([both, alone, kept])  # not silently another run: the report keeps its earlier figure

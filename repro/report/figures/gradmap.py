@@ -179,24 +179,24 @@ def _done(run) -> bool:
 
 
 def pick_runs(runs):
-    """(the CrossKD run, the student weights' run) of a table, or None when it has no finished CrossKD run;
-    ReproError when its finished CrossKD runs are kept records without weights. The student weights are a finished
-    plain student's that fit the distiller, else the CrossKD run's own."""
-    crosskd = [r for r in runs if r.role == 'distilled' and is_crosskd(r) and _done(r)]
+    """(the CrossKD run, the student weights' run) of a table, or None when it has no finished CrossKD run. The
+    CrossKD run is the first finished one at the default layer, CrossKD alone before a combination, lowest seed;
+    the student weights are the first finished plain student's that fit it, else the CrossKD run's own. ReproError
+    when a run so picked is a kept record without weights: another run would draw another figure."""
+    crosskd = [r for r in runs if r.role == 'distilled' and is_crosskd(r) and r.status() == 'done']
     if not crosskd:
-        kept = [r.key for r in runs if r.role == 'distilled' and is_crosskd(r) and r.status() == 'done']
-        if kept:
-            raise ReproError(f"the finished CrossKD runs ({', '.join(kept)}) are kept records without weights")
         return None
     crosskd.sort(key=lambda r: (r.compiled.cfg.model.distill.get('layer', DEFAULT_LAYER) != DEFAULT_LAYER,
                                 not all(_cross(t) for t in _active_terms(r)), r.seed))  # CrossKD alone first
     run = crosskd[0]
     parts = ('backbone', 'neck', 'bbox_head')
     student = {p: run.compiled.cfg.model.student.get(p) for p in parts}
-    for other in runs:
-        if other.role == 'student' and _done(other) and {p: other.compiled.cfg.model.get(p) for p in parts} == student:
-            return run, other
-    return run, run
+    picked = next((other for other in runs if other.role == 'student' and other.status() == 'done'
+                   and {p: other.compiled.cfg.model.get(p) for p in parts} == student), run)
+    missing = list(dict.fromkeys(r.key for r in (run, picked) if not _done(r)))
+    if missing:
+        raise ReproError(f"run {', '.join(missing)}, picked for the gradient maps, is a kept record without weights")
+    return run, picked
 
 
 def val_items(cfg, count: int) -> list[dict]:
