@@ -3,8 +3,9 @@
 machine it ran on: a machine may be reclaimed with its store, but not with the repository.
 
 A kept record has no weights, but does carry the run's training dynamics (`dynamics`: its dynamics.json, which the
-report's figure reads), so that figure can be drawn again from kept records. Put back, it counts as a finished run (`restored_from` in its record: reports average
-it, figures and export skip it, for they need weights), unless a run that still has to train needs its weights: a
+report's figure reads), so that figure can be drawn again from kept records. Put back, it counts as a finished run
+(`restored_from` in its record: reports average it; export and the figures drawn from weights cannot use it, and
+a report keeps such a figure from its earlier render), unless a run that still has to train needs its weights: a
 teacher whose students are not all finished trains again, and gives the same numbers, runs being deterministic.
 """
 from __future__ import annotations
@@ -81,9 +82,9 @@ def restore(runs, records_dir: str | Path) -> list:
     for run, path, record in restored:
         run.work_dir.mkdir(parents=True, exist_ok=True)
         record = dict(record)
-        if record.get(KEPT_DYNAMICS):
-            atomic_write_json(run.work_dir / DYNAMICS_FILE, record.pop(KEPT_DYNAMICS))
-        record.pop(KEPT_DYNAMICS, None)
+        dynamics = record.pop(KEPT_DYNAMICS, None)
+        if dynamics:
+            atomic_write_json(run.work_dir / DYNAMICS_FILE, dynamics)
         write_record(run.work_dir, {**record, RESTORED: str(path)})
     return [run for run, _, _ in restored]
 
