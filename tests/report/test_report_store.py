@@ -144,7 +144,9 @@ def test_gradient_figure_comes_from_the_tables_runs(rendered):
     image = np.asarray(Image.open(png).convert('L'), dtype=float)
     assert image.shape[0] > 400 and image.std() > 10  # drawn, not blank
     teacher = row_runs(runs, 'teacher')[0]
-    assert teacher.key in figure['caption'] and row_runs(runs, 'student')[0].key in figure['caption']
+    assert f'Teacher: run {teacher.key} (teacher)' in figure['caption']  # its key: the caption is committed,
+    assert str(teacher.work_dir) not in figure['caption']  # and the store's path is this machine's
+    assert row_runs(runs, 'student')[0].key in figure['caption']
     assert 'PKD' in figure['caption'] and 'CrossKD' in figure['caption']
     from repro.report.figures.gradmap import gradient_figure  # another table of the same runs reuses the drawing
     again = gradient_figure(spec, runs, 'tiny', png.parent)

@@ -277,6 +277,9 @@ def gradient_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGE
             row['boxes'] = _boxes(samples[0])
         panels.append(row)
     layer = run.compiled.cfg.model.distill.get('layer', DEFAULT_LAYER)
+    teacher_run = run.compiled.teacher.run_key if run.compiled.teacher else None
+    # named by its run key, or the checkpoint's file name: a caption is committed, the store's path is one machine's
+    teacher = f'run {teacher_run} (teacher)' if teacher_run else teacher_ckpt.name
     share = {name: float(np.mean([inside_share(p['maps'][name], p['boxes']) for p in panels])) for name in methods}
     fig_dir.mkdir(parents=True, exist_ok=True)
     plot(panels, list(methods), path, f'|dL_KD/dF| at head layer {layer}')
@@ -284,12 +287,12 @@ def gradient_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGE
                f'channels and FPN levels; each panel scaled to its own maximum) on {len(panels)} val images, GT '
                f'boxes in green. PKD: feature imitation of the teacher\'s layer-{layer} head features '
                f'({PKD_CONFIG.name}\'s terms); CrossKD: the student\'s layer-{layer} features through the teacher\'s '
-               f'head ({run.config}, its CrossKD terms only). Teacher: {teacher_ckpt}; student weights: run '
+               f'head ({run.config}, its CrossKD terms only). Teacher: {teacher}; student weights: run '
                f'{student.key} ({student.role}). '
                'Share of the gradient inside GT boxes: '
                + ', '.join(f'{k} {100 * v:.0f}%' for k, v in share.items()) + f' ({profile} profile).')
     data = {'layer': layer, 'crosskd_run': run.key, 'student_run': student.key, 'inside_share': share,
-            'teacher_run': run.compiled.teacher.run_key if run.compiled.teacher else None}
+            'teacher_run': teacher_run}
     sidecar.write_text(json.dumps({'caption': caption, 'data': data}, indent=1))
     return Figure('gradient_maps', TITLE, path, caption, data)
 
