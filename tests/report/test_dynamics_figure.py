@@ -1,5 +1,7 @@
 """The training-dynamics figure: drawn from the dynamics.json that real tiny runs wrote, a note for finished runs
-trained without it or put back from a kept record without it, nothing for a table with no finished distiller."""
+trained without it, put back from a kept record without it or trained by mmdet's own distiller, nothing for a
+table with no finished distiller."""
+import copy
 import dataclasses
 import shutil
 
@@ -8,8 +10,16 @@ import pytest
 
 from repro.runs.store import DYNAMICS_FILE, read_dynamics
 from repro.errors import ReproError
-from repro.report.figures.dynamics import dynamics_figure
+from repro.plan.compile import MMDET_KD_DETECTOR
+from repro.report.figures.dynamics import UNTRACKED, dynamics_figure
 from repro.tables.spec import resolve
+
+
+def _as_mmdet_distiller(run):
+    """The run as if its config were mmdet's own distiller (LD's), which the dynamics hook does not follow."""
+    cfg = copy.deepcopy(run.compiled.cfg)
+    cfg.model.type = MMDET_KD_DETECTOR
+    return dataclasses.replace(run, compiled=dataclasses.replace(run.compiled, cfg=cfg))
 
 
 def test_a_table_without_finished_distillers_has_no_dynamics_figure(tmp_path):
@@ -45,6 +55,12 @@ def test_the_figure_plots_what_each_run_measured_during_training(tmp_path):
     runs = [dataclasses.replace(r, work_dir=copy) if r is l4 else r for r in runs]
     figure = dynamics_figure(spec, runs, 'tiny', tmp_path / 'figures2')
     assert set(figure.data['rows']) == {'l3'} and 'No dynamics: l4 (trained before the hook existed).' in figure.caption
+    # mmdet's LD: no hook, so a note, not an error
+    as_ld = [_as_mmdet_distiller(r) if r.key == l4.key else r for r in runs]
+    figure = dynamics_figure(spec, as_ld, 'tiny', tmp_path / 'figures5')
+    assert set(figure.data['rows']) == {'l3'} and f'No dynamics: l4 ({UNTRACKED}).' in figure.caption
+    assert dynamics_figure(spec, [r for r in as_ld if 'crosskd:table94/l3' not in r.rows], 'tiny',
+                           tmp_path / 'figures6') is None
     only_l4 = [r for r in runs if 'crosskd:table94/l3' not in r.rows]
     with pytest.raises(ReproError, match=r'no finished run has training dynamics: l4 \(trained before .* --rerun ROW'):
         dynamics_figure(spec, only_l4, 'tiny', tmp_path / 'figures3')

@@ -21,16 +21,22 @@ def row_name(row) -> str:
     return f'{row.group} {row.label}' if row.group else row.label
 
 
-def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dict]]], list[str]]:
+UNTRACKED = "mmdet's own distiller, which the hook does not follow"
+
+
+def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dict]]], list[str], list[str]]:
     """({row name: (run key, epochs)} for distilled rows whose first finished run has dynamics, [why each finished
-    DistillDetector row has none: 'NAME (trained before the hook existed)' or 'NAME (a kept record without them)'])
-    in table order."""
+    DistillDetector row has none: 'NAME (trained before the hook existed)' or 'NAME (a kept record without them)'],
+    [finished distilled rows of another detector (mmdet's LD): 'NAME (UNTRACKED)']) in table order."""
     from repro.report.tables.results import collect
     distillers = {run.key for run in runs if run.compiled.cfg.model.get('type') == 'DistillDetector'}
-    curves, without = {}, []
+    curves, without, untracked = {}, [], []
     for result in collect(spec, runs, profile):
+        if result.row.role != 'distilled' or not result.done:
+            continue
         done = [s for s in result.done if s.key in distillers]
-        if result.row.role != 'distilled' or not done:
+        if not done:
+            untracked.append(f'{row_name(result.row)} ({UNTRACKED})')
             continue
         found = next(((s.key, d['epochs']) for s in done if (d := read_dynamics(s.work_dir)) and d['epochs']), None)
         if found:
@@ -39,11 +45,11 @@ def dynamics_of(spec, runs, profile: str) -> tuple[dict[str, tuple[str, list[dic
             without.append(f'{row_name(result.row)} (a kept record without them)')
         else:
             without.append(f'{row_name(result.row)} (trained before the hook existed)')
-    return curves, without
+    return curves, without, untracked
 
 
 def dynamics_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
-    curves, without = dynamics_of(spec, runs, profile)
+    curves, without, untracked = dynamics_of(spec, runs, profile)
     if not curves:
         if without:
             raise ReproError(f'no finished run has training dynamics: {", ".join(without)}; retrain a run of such a '
@@ -68,8 +74,8 @@ def dynamics_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
             + ', '.join(f'{name} ({key})' for name, (key, _) in curves.items()) + f' ({profile} profile).')
         data = {'rows': {name: {'run_key': key, 'epochs': epochs} for name, (key, epochs) in curves.items()}}
         figure = save_figure('training_dynamics', TITLE, path, caption, data)
-    if without:
-        figure.caption += f' No dynamics: {", ".join(without)}.'
+    if without or untracked:
+        figure.caption += f' No dynamics: {", ".join(without + untracked)}.'
     return figure
 
 
