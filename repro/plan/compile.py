@@ -336,7 +336,9 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
         _set_num_classes(cfg.model, len(spec.classes))
     if not any(k.startswith('param_scheduler') for k in user_keys):
         for sched in cfg.get('param_scheduler', []):
-            if sched.get('type') == 'LinearLR' and not sched.get('by_epoch', True):
+            # an iteration warm-up, linear (most detectors) or constant (FCOS: a third of the LR for 500
+            # iterations, which would be 500 of the tiny profile's 600)
+            if sched.get('type') in ('LinearLR', 'ConstantLR') and not sched.get('by_epoch', True):
                 sched.end = prof.warmup_iters
     if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
         cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too

@@ -53,6 +53,17 @@ def test_tiny_trains_long_schedule_teachers_twice_their_students_epochs():
         assert switch.switch_epoch == round(280 * epochs / 300)
 
 
+def test_tiny_shortens_every_iteration_warmup():
+    """FCOS's constant warm-up (a third of the LR for 500 iterations) is shortened like the linear ones: left at
+    500 it would cover 500 of a tiny 1x's 600 iterations."""
+    for name in ('detectors/fcos_r50.py', 'teachers/fcos_r101.py', 'detectors/gfl_r50.py'):
+        cfg = compile_config(CONFIG_DIR / name, 'tiny').cfg
+        warmup = cfg.param_scheduler[0]
+        assert warmup.type in ('LinearLR', 'ConstantLR') and not warmup.by_epoch
+        assert (warmup.begin, warmup.end) == (0, 100), name
+    assert compile_config(CONFIG_DIR / 'detectors/fcos_r50.py', 'tiny').cfg.param_scheduler[0].type == 'ConstantLR'
+
+
 def test_tiny_trains_1x_teachers_on_a_2x_schedule(tmp_path):
     atss = compile_config(CONFIG_DIR / 'teachers/atss_r101.py', 'tiny').cfg
     assert atss.train_cfg.max_epochs == atss.train_cfg.val_interval == 24
