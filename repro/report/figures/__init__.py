@@ -5,8 +5,8 @@ A maker is `make(spec, runs, profile, out_dir) -> Figure | None`: it writes a PN
 returns what it drew (figure.py), or None when the table has nothing for it (no run of the kind it needs). A
 ReproError (say, a checkpoint missing) becomes a note in the report instead of stopping it, unless the report
 drawn into the same folder before showed that figure from runs that are all still finished (`kept_figure`). The
-makers are listed in FIGURES: gradient maps, quality heatmaps, masking curves, ablation plots, detections and training dynamics; a new
-figure is a module here and a line there.
+makers are listed in FIGURES: gradient maps, quality heatmaps, masking curves, ablation plots, detections and
+training dynamics; a new figure is a module here and a line there.
 """
 from __future__ import annotations
 
