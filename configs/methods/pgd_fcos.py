@@ -3,7 +3,7 @@
 # (PGWAnchorFreeModule topk=30 in work_configs/detectors/fcos_r50_distill_head.py).
 # Paper variant: α = 0.4 (anchor-free), K = 30.
 _base_ = ['../detectors/fcos_r50.py', './_base_/pgd_terms.py']
-teacher = dict(config='configs/teachers/fcos_r101.py')
+teacher = dict(config='configs/teachers/fcos_r101_pgd.py')
 distill = dict(
     inherit=True,  # the student's neck and head start from the teacher's: init_student=True in the released config
     terms=dict(cls=dict(guide=dict(k=30), loss=dict(alpha=0.04, tau=0.8)),

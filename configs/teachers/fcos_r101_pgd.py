@@ -1,0 +1,7 @@
+# FCOS R101-FPN with the PGD student's settings (configs/detectors/fcos_r50.py), 1x: teacher of PGD's FCOS rows.
+# The bridge derives the FPN widths from the depth. PGD's teacher is R101 3x multi-scale (43.1 AP in PGD Table 1)
+# and caffe-style; mmdet's zoo has no weights for either, so both profiles train this one first (the coco profile
+# takes teacher.checkpoint=PATH instead). CrossKD Table 8's FCOS teacher is mmdet's (configs/teachers/fcos_r101.py).
+_base_ = '../detectors/fcos_r50.py'
+model = dict(backbone=dict(depth=101, init_cfg=dict(checkpoint='torchvision://resnet101')))
+zoo_checkpoint = None
