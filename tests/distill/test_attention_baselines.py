@@ -360,7 +360,7 @@ def test_gid_terms_reach_what_they_distil():
 @pytest.mark.parametrize('method, student, teacher', [
     ('fgd_self_fcos.py', 'configs/detectors/fcos_r50.py', 'configs/detectors/fcos_r50.py'),
     ('fgd_self_atss.py', 'configs/detectors/atss_r50.py', 'configs/detectors/atss_r50.py'),
-    ('fgd_fcos_mbv2.py', 'configs/detectors/fcos_mbv2.py', 'configs/teachers/fcos_r101.py'),
+    ('fgd_fcos_mbv2.py', 'configs/detectors/fcos_mbv2.py', 'configs/teachers/fcos_r101_pgd.py'),
 ])
 def test_configs_compile_with_their_teacher(method, student, teacher):
     from repro.plan.compile import compile_config

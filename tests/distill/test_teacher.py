@@ -56,10 +56,10 @@ def test_tiny_profile_teacher_is_the_harness_run(tmp_path):
 
 
 def test_a_caffe_teacher_sees_its_own_normalisation_of_the_batch():
-    """fcos_mbv2 (ImageNet RGB mean/std) distilled from FCOS R101 (caffe: BGR, std 1): the teacher's input must be
-    what its own preprocessor makes of the raw image, not the student's normalisation."""
+    """fcos_mbv2 (ImageNet RGB mean/std) distilled from mmdet's FCOS R101 (caffe: BGR, std 1): the teacher's input
+    must be what its own preprocessor makes of the raw image, not the student's normalisation."""
     from test_detector import build
-    model, _ = build('pgd_fcos_mbv2.py')
+    model, _ = build('pgd_fcos_mbv2.py', ['teacher.config=configs/teachers/fcos_r101.py'])
     s, t = model.data_preprocessor, model.teacher.data_preprocessor
     assert not torch.equal(s.std, t.std) and s._channel_conversion != t._channel_conversion
     raw = torch.rand(1, 3, 8, 8) * 255  # as loaded: BGR
