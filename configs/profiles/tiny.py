@@ -36,7 +36,7 @@ long_schedule = dict(over=100, epochs=24, teacher_epochs=48)
 # cannot run. mmcv's deformable conv (DDOD's first tower layer) rejects maps under 3x3, and a 192 px image's P7 is
 # 2x2. RetinaNet's tower is the only one without normalisation; from scratch it did not learn: the R50 student scored
 # 0.0 AP (loss_cls 1.13 -> 0.93 in 12 epochs, the same score 0.036 everywhere), also with its init std doubled to
-# keep the 256-channel gain; with GN in the tower, like the other one-stage heads here, it reached 9.9 AP (seed 0).
+# keep the 256-channel gain; with GN in the tower, like the other one-stage heads here, 9.9 AP (e0342d3c2e9b).
 heads = dict(DDODHead=dict(use_dcn=False),
              RetinaHead=dict(norm_cfg=dict(type='GN', num_groups=32, requires_grad=True)))
 # Narrow widths per model part, merged into the parts a model config has (dense detectors have a bbox_head,
