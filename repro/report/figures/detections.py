@@ -165,7 +165,8 @@ def plot(rows: list[dict], path: Path) -> None:
                 for x1, y1, x2, y2 in boxes:
                     ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour, linewidth=width))
             first = r == 0 or rows[r - 1]['label'] != panel['label']
-            ax.set_title(f"{role}\n{panel['label']}" if first and c == 1 else role if first else '', fontsize=9)
+            named = first and role == 'distilled'  # the label names the distilled run, so it heads that column
+            ax.set_title(f"{role}\n{panel['label']}" if named else role if first else '', fontsize=9)
             ax.set_axis_off()
     fig.suptitle(f'Detections (score >= {SCORE_THR}); GT in blue')
     fig.tight_layout()
