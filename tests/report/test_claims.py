@@ -188,3 +188,23 @@ def test_without_measured_noise_one_seed_is_inconclusive_and_says_why(table, tmp
     assert verdicts['a_helps'] == ('inconclusive', '+3.00 (one seed, no measured noise)')
     assert verdicts['a_best'] == ('not run', 'no seed finished by both rows vs KD_B')
     assert 'No seed noise has been measured for the tiny profile' in md
+
+
+def test_a_claim_whose_row_failed_names_the_failure(table, tmp_path, monkeypatch):
+    """A failed row leaves its claims unjudged ('not run'), and the difference says which row failed rather than
+    only that no seed was paired (PGD Table 7's FPN row diverged)."""
+    from repro.runs.store import default_work_dir, write_record
+    spec, runs = table
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    monkeypatch.setattr(seed_noise, 'NOISE_DIR', tmp_path / 'none')
+    finish(runs, 'student', 0)
+    finish(runs, 'kd_a', 0)
+    failed = runs['kd_b', 0]
+    write_record(default_work_dir(failed.config, 'tiny', failed.key),  # in this test's store, as write_done does
+                 {'run_key': failed.key, 'status': 'failed', 'reason': 'Diverged: loss=nan', 'rows': failed.rows})
+    data, md = manifest(spec, tmp_path / 'out', '--seeds', '1')
+    verdicts = {c['id']: (c['verdict'], c['difference']) for c in data['claims']}
+    assert verdicts['a_best'] == ('not run', 'no seed finished by both rows vs KD_B (KD_B: failed)')
+    assert verdicts['b_by_five'] == ('not run', 'no seed finished by both rows (KD_B: failed)')
+    assert verdicts['a_helps'][1] == '+3.00 (one seed, no measured noise)'  # rows that ran name no failure
+    assert '(KD_B: failed)' in md

@@ -12,7 +12,7 @@ from repro.report.tables.claims import NOT_RUN, Z, ClaimResult, headline
 from repro.report.tables.ordering import Ordering
 from repro.report.tables.other_runs import OtherRun
 from repro.report.tables.provenance import TableProvenance
-from repro.report.tables.results import COMPARABLE_PROFILES, RowResult, counts
+from repro.report.tables.results import COMPARABLE_PROFILES, FAILED, RowResult, counts
 from repro.report.tables.seed_noise import SeedNoise
 from repro.tables.spec import is_named
 from repro.plan.seeds import SeedPlan, seeds_text
@@ -250,13 +250,16 @@ def header_lines(report: TableReport) -> list[str]:
     return lines
 
 
-def difference_cell(result: ClaimResult, labels: dict[str, str]) -> str:
+def difference_cell(result: ClaimResult, report: TableReport) -> str:
     """The weakest pair's paired difference: '+1.23 ± 0.80' (± Z standard errors), with the row it is against
-    where the claim names several."""
+    where the claim names several. With no paired seed, it names the pair's rows whose runs failed."""
+    labels = {r.id: r.label for r in report.spec.rows}
     pair = result.weakest
     against = f' vs {labels[pair.than]}' if len(result.pairs) > 1 else ''
     if pair.diff is None:
-        return f'no seed finished by both rows{against}'
+        failed = [labels[r.row.id] for r in report.results
+                  if r.verdict == FAILED and r.row.id in (result.claim.better, pair.than)]
+        return f'no seed finished by both rows{against}' + (f" ({', '.join(failed)}: failed)" if failed else '')
     if pair.se is None:
         return f'{pair.diff:+.2f}{against} (one seed, no measured noise)'
     return f'{pair.diff:+.2f} ± {Z * pair.se:.2f}{against}'
@@ -274,7 +277,7 @@ def claims_frame(report: TableReport) -> pd.DataFrame:
         lines.append({'Claim': claim.says,
                       'Rows': f"{labels[claim.better]} > {', '.join(labels[t] for t in claim.than)}{margin}",
                       'Metric': result.metric, 'Verdict': result.verdict,
-                      f'Difference (± {Z:g} se)': difference_cell(result, labels),
+                      f'Difference (± {Z:g} se)': difference_cell(result, report),
                       'Paired seeds': DASH if result.verdict == NOT_RUN and not pair.seeds else ', '.join(
                           str(s) for s in pair.seeds) or DASH,
                       'Source': claim.source})

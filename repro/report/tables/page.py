@@ -21,10 +21,9 @@ FORMATS = ('html', 'md', 'tex', 'csv')
 
 
 def claims_manifest(report: TableReport) -> list[dict]:
-    labels = {r.id: r.label for r in report.spec.rows}
     return [{'id': c.claim.id, 'says': c.claim.says, 'source': c.claim.source, 'better': c.claim.better,
              'than': list(c.claim.than), 'margin': c.claim.margin, 'metric': c.metric, 'verdict': c.verdict,
-             'difference': difference_cell(c, labels),
+             'difference': difference_cell(c, report),
              'pairs': [{'than': p.than, 'seeds': list(p.seeds), 'diff': p.diff, 'se': p.se, 'verdict': p.verdict}
                        for p in c.pairs]} for c in report.claims]
 
