@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from repro.cli import TRUST_TEACHER_ENV
+from repro.cli import TRUST_TEACHER_ENV, as_stop, stopped_by_signal
 from repro.errors import ReproError
 from repro.plan.compile import WEIGHTS_FILE, compile_config
 from repro.plan.validate import check, check_environment, check_resume, check_writable
@@ -119,11 +119,14 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
         metrics, conditions = runner.run(compiled, work_dir, rows, role, wandb, hooks=[ProgressFile(work_dir)])
     except BaseException as err:  # Ctrl-C and SIGTERM included: the record says why, the next attempt resumes
         # SystemExit: submitit's requeue on preemption or timeout exits from its signal handler mid-training
-        state = 'interrupted' if isinstance(err, (KeyboardInterrupt, SystemExit)) else 'failed'
+        stop = as_stop(err)
         reason = (f'exited with code {err.code} during training (a scheduler requeue, e.g. submitit on preemption)'
-                  if isinstance(err, SystemExit) else f'{type(err).__name__}: {err}'[:2000])
-        write_record(work_dir, {**base, 'status': state, 'reason': reason,
-                                'wall_time_s': round(before + time.time() - start, 1)})
+                  if isinstance(err, SystemExit) else
+                  f'{type(stop).__name__}: {stop}' + (f' ({type(err).__name__}: {err})' if stop is not err else ''))
+        write_record(work_dir, {**base, 'status': 'interrupted' if stopped_by_signal(err) else 'failed',
+                                'reason': reason[:2000], 'wall_time_s': round(before + time.time() - start, 1)})
+        if stop is not err:
+            raise stop from err
         raise
     result = {**base, 'status': 'done', 'metrics': metrics,
               'wall_time_s': round(before + time.time() - start, 1), **conditions}
