@@ -50,7 +50,7 @@ class Terminated(KeyboardInterrupt):
     signals and requeues on preemption.)"""
 
 
-_terminated = False  # set by the SIGTERM handler, for stopped_by_signal
+_terminated = False  # set by the SIGTERM handler, for as_stop
 
 
 def _terminate(signum, frame):
@@ -62,17 +62,11 @@ def _terminate(signum, frame):
     raise Terminated('stopped by SIGTERM')
 
 
-def stopped_by_signal(err: BaseException) -> bool:
-    """Whether `err` ends the work because this process was told to stop: Ctrl-C, SIGTERM, a scheduler's requeue
-    (SystemExit), or any error raised once a SIGTERM has arrived. The last is a race, not a failure: SIGTERM sent to
-    the whole process group (`kill -- -PGID`, a service manager) also kills the DataLoader workers, and PyTorch's
-    SIGCHLD handler can raise 'DataLoader worker ... is killed by signal: Terminated' in place of Terminated."""
-    return isinstance(err, (KeyboardInterrupt, SystemExit)) or _terminated
-
-
 def as_stop(err: BaseException) -> BaseException:
-    """The exception to raise for `err`: Terminated when a SIGTERM stopped the work but another error came out (see
-    stopped_by_signal), so callers unwind as from a stop; else `err` itself."""
+    """The exception to raise for `err`: Terminated when a SIGTERM has arrived but another error came out, so callers
+    unwind (and record) a stop, not a failure; else `err` itself. That is a race, not a failure: SIGTERM sent to the
+    whole process group (`kill -- -PGID`, a service manager) also kills the DataLoader workers, and PyTorch's
+    SIGCHLD handler can raise 'DataLoader worker ... is killed by signal: Terminated' in place of Terminated."""
     if _terminated and not isinstance(err, (KeyboardInterrupt, SystemExit)):
         stop = Terminated('stopped by SIGTERM')
         stop.__cause__ = err

@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from repro.cli import as_stop, stopped_by_signal
+from repro.cli import as_stop
 from repro.errors import ReproError
 from repro.plan.compile import torch_threads
 from repro.plan.dag import PlannedRun
@@ -144,8 +144,8 @@ def _train_here(run: PlannedRun, profile: str, data_root: str | None, wandb: str
     except RunBusy:
         return 'busy'
     except Exception as err:  # noqa: BLE001 - recorded in the run's result.json; the table goes on without it
-        if stopped_by_signal(err):  # not a failure of this run: this process was told to stop (repro.cli)
-            raise as_stop(err) from err
+        if (stop := as_stop(err)) is not err:  # not a failure of this run: this process was told to stop
+            raise stop from err
         reason = str(err) if isinstance(err, ReproError) else f'{type(err).__name__}: {err}'
         board.print(f'{run.name}: failed: {reason.splitlines()[0] if reason else type(err).__name__}')
         return 'failed'

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from repro.cli import TRUST_TEACHER_ENV, as_stop, stopped_by_signal
+from repro.cli import TRUST_TEACHER_ENV, as_stop
 from repro.errors import ReproError
 from repro.plan.compile import WEIGHTS_FILE, compile_config
 from repro.plan.validate import check, check_environment, check_resume, check_writable
@@ -123,7 +123,7 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
         reason = (f'exited with code {err.code} during training (a scheduler requeue, e.g. submitit on preemption)'
                   if isinstance(err, SystemExit) else
                   f'{type(stop).__name__}: {stop}' + (f' ({type(err).__name__}: {err})' if stop is not err else ''))
-        write_record(work_dir, {**base, 'status': 'interrupted' if stopped_by_signal(err) else 'failed',
+        write_record(work_dir, {**base, 'status': 'interrupted' if isinstance(stop, (KeyboardInterrupt, SystemExit)) else 'failed',
                                 'reason': reason[:2000], 'wall_time_s': round(before + time.time() - start, 1)})
         if stop is not err:
             raise stop from err

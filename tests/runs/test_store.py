@@ -88,7 +88,7 @@ def test_sigterm_stops_a_run_cleanly_and_the_rerun_resumes_it(tmp_path, group):
     """SIGTERM (kill, a scheduler) outside Slurm: the record says interrupted and why, no temporary file is left,
     the lock is free, and the next attempt resumes from the last checkpoint. Sent to the whole process group
     (`kill -- -PGID`), it also kills the DataLoader worker, and PyTorch reports the worker's death as a
-    RuntimeError: that recorded the run as failed, with a traceback, before repro.cli.stopped_by_signal."""
+    RuntimeError: that recorded the run as failed, with a traceback, before repro.cli.as_stop."""
     args = FAST + ['train_cfg.max_epochs=3']
     if group:
         args += ['train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=True']
