@@ -22,7 +22,7 @@ import sys
 from repro.cli import ArgumentParser, run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.profiles import PROFILES
-from repro.run import add_launch_args, run_table
+from repro.run import add_launch_args, run_tables
 from repro.tables.compare import build_spec, config_path, dataset_folder, default_name, write_spec
 
 
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     args.tolerance = 0.3  # no published numbers to hold rows against; the report asks for it all the same
     spec = build_spec(name, student, methods, args, folder)
     write_spec(spec)
-    run_table(spec, args)
+    run_tables([spec], args)
 
 
 if __name__ == '__main__':

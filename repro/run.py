@@ -6,6 +6,10 @@ repro/tables/specs/<paper>_table<N>.yaml. A table of your own is a spec file any
 (`python -m repro.run my/crosskd_table12.yaml`; copy a built-in one to start); its paper and number must not be
 a built-in table's.
 
+Several tables (`python -m repro.run table2 table3 pgd:table4`), or `all` for every table of `--list`, train as
+one plan: a run they share trains once, `--jobs N` keeps N runs busy across the tables, and each table's report is
+written as soon as its last run has finished.
+
 `--show` prints the resolved table (its published numbers and the run each row needs), `--dry-run` the plan after
 the same checks a run makes; otherwise every run the table needs is trained (teachers first, finished runs reused,
 interrupted ones resumed) and the table's report is written (repro.report: Markdown, HTML, LaTeX, CSV and figures
@@ -16,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from repro.cli import ArgumentParser, add_wandb_flags, run_cli, set_env_flags
+from repro.cli import ArgumentParser, add_wandb_flags, as_stop, run_cli, set_env_flags
 from repro.errors import ReproError
 from repro.plan.cache import plan_for
 from repro.plan.dag import plan_text
@@ -30,8 +34,8 @@ from repro.plan.validate import WANDB_MODES, check_data, check_environment, chec
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog='python -m repro.run', description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('table', nargs='?', help='table id (table1, crosskd:table5, pgd:table6a, rm:headline) or '
-                        'the path of a spec file of your own')
+    parser.add_argument('table', nargs='*', help='table id (table1, crosskd:table5, pgd:table6a, rm:headline) or '
+                        'the path of a spec file of your own; several train as one plan, `all` is every table')
     parser.add_argument('--list', action='store_true', help='list the tables and exit')
     parser.add_argument('--json', action='store_true', help='with --list: print the tables as JSON')
     parser.add_argument('--show', action='store_true', help='print the table spec and exit')
@@ -95,26 +99,54 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.table:
         parser.error('name a table, or pass --list')
-    spec, note = find_table(args.table)
-    if note:
-        print(f'note: {note}', file=sys.stderr)
+    specs = find_tables(args.table)
     if args.show:
-        print(describe(spec))
+        print('\n\n'.join(describe(spec) for spec in specs))
         return
-    if spec.dataset:  # repro.compare's table: on the dataset described beside its spec
-        args.data_root = data_root(spec, args.data_root)
-    run_table(spec, args)
+    if len(specs) == 1 and specs[0].dataset:  # repro.compare's table: on the dataset described beside its spec
+        args.data_root = data_root(specs[0], args.data_root)
+    run_tables(specs, args)
 
 
-def run_table(spec, args) -> None:
-    check_configs(spec)
+def find_tables(queries: list[str]) -> list:
+    """The tables named on the command line, each once, in the order given; `all` is every table of --list."""
+    specs = {}
+    for query in queries:
+        if query.strip().lower() == 'all':
+            found = list(load_all().values())
+        else:
+            spec, note = find_table(query)
+            if note:
+                print(f'note: {note}', file=sys.stderr)
+            found = [spec]
+        for spec in found:
+            specs.setdefault(spec.id, spec)
+    return list(specs.values())
+
+
+def run_tables(specs: list, args) -> None:
+    """Plan, train and report tables; several share one plan (shared runs once, --jobs across tables), and each
+    table's report is written once its runs have settled."""
+    if len(specs) > 1:
+        if args.rerun:
+            raise ReproError("--rerun names rows of one table: run that table on its own to retrain them")
+        own = next((spec.id for spec in specs if spec.dataset), None)
+        if own:
+            raise ReproError(f'{own} runs on a dataset of its own: run it on its own, not with other tables')
+    for spec in specs:
+        check_configs(spec)
     profile, note = choose_profile(args.profile, args.data_root)
-    preflight(spec, args)
-    runs = plan_for(spec, profile, args.seeds, args.data_root, args.dry_run)
+    for spec in specs:
+        preflight(spec, args)
+    plans = {spec.id: plan_for(spec, profile, args.seeds, args.data_root, args.dry_run) for spec in specs}
+    runs = union(plans.values())
     if note:  # once the plan is made: a refused table says its error alone
         print(f'note: {note}', file=sys.stderr)
     if args.dry_run:
-        print(plan_text(spec, runs, profile))
+        print('\n\n'.join(plan_text(spec, plans[spec.id], profile) for spec in specs))
+        if len(specs) > 1:
+            done = sum(run.status() == 'done' for run in runs)
+            print(f'\n{len(specs)} tables: {len(runs)} distinct runs, {done} done, {len(runs) - done} to run')
         if args.restore:
             from repro.runs.restore import restorable
             back = restorable(runs, args.restore)
@@ -137,14 +169,51 @@ def run_table(spec, args) -> None:
     for run in retrain_teachers(runs):
         print(f'{run.name}: put back from a kept record without weights, which runs still to train need: it trains '
               'again')
-    seed_plan = record_plan(spec, profile, args.seeds)  # what `repro.report TABLE` reports from now on
-    outcome = launch(runs, profile, args, f'{spec.id} ({profile})')
-    print()
-    write_report(spec, runs, profile, wandb=args.wandb, tolerance=args.tolerance, seed_plan=seed_plan)
+    seed_plans = {spec.id: record_plan(spec, profile, args.seeds) for spec in specs}  # what repro.report reports
+    unreported, unwritten = list(specs), {}
+
+    def report(spec) -> None:
+        unreported.remove(spec)
+        print()
+        try:
+            write_report(spec, plans[spec.id], profile, wandb=args.wandb, tolerance=args.tolerance,
+                         seed_plan=seed_plans[spec.id])
+        except Exception as err:  # noqa: BLE001 - training goes on; the table's error is raised at the end
+            if (stop := as_stop(err)) is not err:
+                raise stop from err
+            unwritten[spec.id] = str(err) if isinstance(err, ReproError) else f'{type(err).__name__}: {err}'
+            print(f'{spec.id}: its report could not be written: {unwritten[spec.id]}', file=sys.stderr)
+
+    def report_finished(outcome: dict[str, str]) -> None:  # the launcher calls it as runs settle
+        for spec in [spec for spec in unreported if all(run.key in outcome for run in plans[spec.id])]:
+            report(spec)
+
+    title = f'{specs[0].id} ({profile})' if len(specs) == 1 else f'{len(specs)} tables ({profile})'
+    outcome = launch(runs, profile, args, title, settled=report_finished)
+    for spec in list(unreported):  # a table with runs left to another process, or a launcher that does not call
+        report(spec)
     failed = [k for k, v in outcome.items() if v != 'done']
     if failed:
         raise ReproError(f"{len(failed)} of {len(runs)} runs did not finish ({', '.join(failed)}); their "
                          'result.json says why; rerun the same command to resume them')
+    if unwritten:
+        table, reason = next(iter(unwritten.items()))
+        raise ReproError(f"the report of {', '.join(unwritten)} could not be written ({table}: {reason}); "
+                         f'python -m repro.report {table} --profile {profile} writes it again from the finished runs')
+
+
+def union(plans) -> list:
+    """The runs of several tables' plans, each run key once (with every table's rows), teachers still before the
+    runs that need them (each plan has its teachers first)."""
+    from dataclasses import replace
+    runs = {}
+    for planned in plans:
+        for run in planned:
+            if run.key in runs:
+                runs[run.key].rows.extend(row for row in run.rows if row not in runs[run.key].rows)
+            else:
+                runs[run.key] = replace(run, rows=list(run.rows))
+    return list(runs.values())
 
 
 def preflight(spec, args) -> None:

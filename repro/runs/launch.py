@@ -34,7 +34,7 @@ def move_aside(run: PlannedRun) -> Path | None:
 
 
 def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None, jobs: int = 1,
-              wandb: str | None = None, title: str = 'runs') -> dict[str, str]:
+              wandb: str | None = None, title: str = 'runs', settled=None) -> dict[str, str]:
     """Train every run not done yet; returns run key -> final status ('done', 'failed' or 'skipped').
 
     jobs=1 trains in this process, one run after another; jobs>1 keeps that many `repro.train` processes busy,
@@ -44,8 +44,10 @@ def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None
     _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
     waiting, active = [r for r in runs if r.key not in outcome], {}
+    told = _teller(settled)
     with Board(title, runs, len(outcome)) as board, _stopping(active):
         while waiting or active:
+            told(outcome)
             started = False
             for run in list(waiting):
                 if len(active) >= jobs:
@@ -77,7 +79,19 @@ def run_local(runs: list[PlannedRun], profile: str, data_root: str | None = None
                             outcome, waiting, board)
             if not started:
                 time.sleep(1.0)
+        told(outcome)
     return outcome
+
+
+def _teller(settled):
+    """settled(outcome) each time more runs have settled than when it was last called (a no-op for None)."""
+    told = [-1]
+
+    def tell(outcome: dict[str, str]) -> None:
+        if settled is not None and len(outcome) != told[0]:
+            told[0] = len(outcome)
+            settled(outcome)
+    return tell
 
 
 @contextmanager
@@ -200,14 +214,16 @@ def check_gpus(gpus: int, cpu: bool = False) -> None:
 
 
 def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = None, wandb: str | None = None,
-                 title: str = 'runs', cpu: bool = False, **dist) -> dict[str, str]:
+                 title: str = 'runs', cpu: bool = False, settled=None, **dist) -> dict[str, str]:
     """Each run in turn under torchrun (dist: gpus, nnodes, node_rank, master_addr, master_port); cpu: on CPUs
-    (gloo), with CUDA hidden from the processes."""
+    (gloo), with CUDA hidden from the processes. settled: as for run_local."""
     check_gpus(dist.get('gpus', 1), cpu)
     _check_dependencies(runs)
     outcome = {r.key: 'done' for r in runs if r.status() == 'done'}
+    told = _teller(settled)
     with Board(title, runs, len(outcome)) as board:
         for run in runs:
+            told(outcome)
             if run.key in outcome or not _ready(run, outcome, board):
                 continue  # a run another process is training is left to it
             board.started(run, f'torchrun x{dist.get("gpus", 1)}')
@@ -216,6 +232,7 @@ def run_torchrun(runs: list[PlannedRun], profile: str, data_root: str | None = N
             record = read_record(run.work_dir) or {}
             outcome[run.key] = 'done' if proc.returncode == 0 and record.get('status') == 'done' else 'failed'
             board.finished(run, outcome[run.key])
+        told(outcome)
     return outcome
 
 
@@ -228,11 +245,12 @@ def check_launcher(args) -> None:
         check_slurm(args.submitit_cluster)
 
 
-def launch(runs, profile: str, args, title: str) -> dict[str, str]:
+def launch(runs, profile: str, args, title: str, settled=None) -> dict[str, str]:
     """Train the planned runs with the launcher `args` chose (repro.run's flags): local processes, torchrun or
-    Slurm; returns each run's outcome by key."""
+    Slurm; returns each run's outcome by key. settled(outcome): see run_local (Slurm does not call it)."""
     if args.launcher == 'torchrun':
-        return run_torchrun(runs, profile, args.data_root, args.wandb, title, cpu=args.cpu, gpus=args.gpus,
+        return run_torchrun(runs, profile, args.data_root, args.wandb, title, settled=settled, cpu=args.cpu,
+                            gpus=args.gpus,
                             nnodes=args.nnodes,
                             node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
     if args.launcher == 'slurm':
@@ -241,5 +259,5 @@ def launch(runs, profile: str, args, title: str) -> dict[str, str]:
                                   args.nodes, args.time, args.array_parallelism, args.slurm_arg)
         distributed = args.gpus_per_node * args.nodes > 1
         return run_slurm(runs, profile, executor, args.data_root, args.wandb, distributed, title)
-    return run_local(runs, profile, args.data_root, args.jobs, args.wandb, title)
+    return run_local(runs, profile, args.data_root, args.jobs, args.wandb, title, settled)
 

@@ -100,7 +100,7 @@ def test_each_row_names_its_seeds_n_mean_and_std_in_every_format(store, tmp_path
 
 def test_report_without_seeds_follows_what_repro_run_recorded(store, tmp_path, monkeypatch):
     from repro import report as report_package
-    from repro.run import build_parser, run_table
+    from repro.run import build_parser, run_tables
     spec, runs = store
     for row in ('teacher', 'student'):
         for seed in (0, 1, 2):
@@ -111,7 +111,7 @@ def test_report_without_seeds_follows_what_repro_run_recorded(store, tmp_path, m
         with monkeypatch.context() as m:
             m.setattr('repro.runs.launch.launch', lambda *a, **k: {})  # every run is done: nothing to train
             m.setattr(report_package, 'write_report', lambda *a, **k: written.append(k['seed_plan']))
-            run_table(spec, build_parser().parse_args([str(spec.path), '--profile', 'tiny', '--seeds', str(seeds)]))
+            run_tables([spec], build_parser().parse_args([str(spec.path), '--profile', 'tiny', '--seeds', str(seeds)]))
 
     run(2)
     assert plan_record_path(spec, 'tiny').is_file() and [p.seeds for p in written] == [[0, 1]]
