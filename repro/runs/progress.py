@@ -100,7 +100,8 @@ class Board:
         self.progress.stop()
 
     def print(self, line: str) -> None:
-        self.progress.console.print(line, highlight=False, markup=False)
+        """One line, never wrapped: a log keeps each summary whole, for grep."""
+        self.progress.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     def started(self, run, how: str = '') -> None:
         with self._lock:
