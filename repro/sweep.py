@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     launcher.allow_abbrev = False  # `--s=1` is a sweep parameter, not --seeds
     options, params = launcher.parse_known_args(rest)
     set_env_flags(options)
-    file, *rest = options.table or [None]  # repro.run's tables: the sweep file, or the agent's `k=30` parameters
+    file, *others = options.table or [None]  # repro.run's tables: the sweep file, or the agent's `k=30` parameters
     if file and not file.endswith(('.yaml', '.yml')) and not Path(file).exists():
-        rest, file = [file, *rest], None
-    params = [*rest, *params]
+        others, file = [file, *others], None
+    params = [*others, *params]
     used = [name for name in NOT_FOR_SWEEPS if getattr(options, name)] + (['seeds'] if options.seeds != 1 else [])
     if used:
         parser.error(f"--{', --'.join(used)}: not an option of a sweep")

@@ -250,9 +250,8 @@ def launch(runs, profile: str, args, title: str, settled=None) -> dict[str, str]
     Slurm; returns each run's outcome by key. settled(outcome): see run_local (Slurm does not call it)."""
     if args.launcher == 'torchrun':
         return run_torchrun(runs, profile, args.data_root, args.wandb, title, settled=settled, cpu=args.cpu,
-                            gpus=args.gpus,
-                            nnodes=args.nnodes,
-                            node_rank=args.node_rank, master_addr=args.master_addr, master_port=args.master_port)
+                            gpus=args.gpus, nnodes=args.nnodes, node_rank=args.node_rank,
+                            master_addr=args.master_addr, master_port=args.master_port)
     if args.launcher == 'slurm':
         from repro.runs.slurm import default_folder, run_slurm, slurm_executor
         executor = slurm_executor(default_folder(), args.submitit_cluster, args.partition, args.gpus_per_node,
