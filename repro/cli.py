@@ -57,9 +57,14 @@ def _terminate(signum, frame):
     global _terminated
     _terminated = True
     # PyTorch's SIGCHLD handler raises for each DataLoader worker the same signal killed, even from the finalisers
-    # at exit; we are stopping anyway
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # at exit; we are stopping anyway. A Python no-op, not SIG_DFL: a SIGCHLD already pending when the handler
+    # changes would find SIG_DFL and CPython would print 'OSError: Signal 17 ignored due to race condition'.
+    signal.signal(signal.SIGCHLD, _ignore)
     raise Terminated('stopped by SIGTERM')
+
+
+def _ignore(signum, frame) -> None:
+    pass
 
 
 def as_stop(err: BaseException) -> BaseException:

@@ -41,3 +41,31 @@ def test_train_errors_are_one_line(args, message):
 def test_run_lists_tables():
     proc = run('repro.run', '--list')
     assert proc.returncode == 0, proc.stderr
+
+
+SIGTERM_WITH_A_CHILD_DEAD = """
+import os, signal
+from repro import cli
+signal.signal(signal.SIGTERM, cli._terminate)
+signal.signal(signal.SIGCHLD, lambda *args: None)  # PyTorch's DataLoader installs a SIGCHLD handler
+both = {signal.SIGTERM, signal.SIGCHLD}
+signal.pthread_sigmask(signal.SIG_BLOCK, both)
+os.kill(os.getpid(), signal.SIGCHLD)  # a worker killed with its process group: both signals pending at once
+os.kill(os.getpid(), signal.SIGTERM)
+try:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, both)
+    sum(range(1000))
+except cli.Terminated:
+    print('stopped')
+sum(range(1000))  # Python runs the SIGCHLD still pending here, after the SIGTERM handler changed it
+"""
+
+
+def test_sigterm_with_a_sigchld_pending_stops_without_a_message():
+    """`kill -- -PGID` delivers SIGTERM and the DataLoader worker's SIGCHLD together. The SIGTERM handler must leave
+    a Python handler for SIGCHLD: with SIG_DFL, CPython prints 'OSError: Signal 17 ignored due to race condition'
+    with a traceback when it comes to the pending SIGCHLD."""
+    proc = subprocess.run([PYTHON, '-c', SIGTERM_WITH_A_CHILD_DEAD], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout == 'stopped\n', proc.stderr
+    assert proc.stderr == '', proc.stderr
