@@ -19,7 +19,7 @@ MMCV_VERSION=2.1.0   # mmdet 3.3.0 asserts mmcv<2.2.0
 # setuptools: torch 2.13 requires >=77.0.3; mmengine's `mmdet::` config bases import pkg_resources, gone from 81 on.
 SETUPTOOLS_SPEC='setuptools>=77.0.3,<81'
 
-stamp_of() { cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16; echo "$TORCH_SPEC"; }
+stamp_of() { cat pyproject.toml scripts/bootstrap.sh scripts/mmcv.sh | sha256sum | cut -c1-16; echo "$TORCH_SPEC"; }
 STAMP="$VENV/.repro-bootstrap"
 # Bytecode of the harness's own modules, which an editable install does not compile and PYTHONDONTWRITEBYTECODE=1
 # (set on some machines) never writes: without it each command compiles them again, a third of a warm --dry-run.
@@ -35,50 +35,11 @@ pipq() { "$VPY" -m pip install -q --disable-pip-version-check "$@"; }
 log "torch ($TORCH_SPEC), build tools and mmcv's runtime dependencies"
 pipq "$TORCH_SPEC" "$SETUPTOOLS_SPEC" wheel "mmengine==0.10.7" numpy opencv-python addict packaging Pillow pyyaml yapf
 
-mmcv_works() {  # mmcv at the right version, with compiled ops that run NMS against this torch
-  "$VPY" - "$MMCV_VERSION" <<'PYEOF' >/dev/null 2>&1
-import sys, torch, mmcv
-from mmcv.ops import nms
-assert mmcv.__version__ == sys.argv[1]
-boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
-assert nms(boxes, torch.tensor([0.9, 0.8]), 0.5)[1].tolist() == [0]
-PYEOF
-}
-
 TORCH_TAG=$("$VPY" -c "import torch; print(torch.__version__)")
 PY_TAG=$("$VPY" -c "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')")
 BUILT="$CACHE/wheels/torch-$TORCH_TAG"   # a wheel's ABI is tied to the torch it was built against
-if ! mmcv_works; then
-  for dir in ${REPRO_WHEELHOUSE:-} "$BUILT" ../shared/wheels; do
-    [ -d "$dir" ] && ls "$dir"/mmcv-$MMCV_VERSION-$PY_TAG-*.whl >/dev/null 2>&1 || continue
-    log "trying mmcv wheel from $dir"
-    pipq --no-deps --force-reinstall --no-index --find-links "$dir" "mmcv==$MMCV_VERSION" || continue
-    mmcv_works && break
-    log "wheel in $dir does not work with torch $TORCH_TAG; skipping it"
-    "$VPY" -m pip uninstall -q -y mmcv
-  done
-fi
-if ! mmcv_works; then
-  # Source build, confined to its own venv: mmcv's setup.py imports torch and pkg_resources and was measured
-  # to build with setuptools<70 and --no-build-isolation (about 13 min on 2 cores, CPU ops only).
-  BVENV="$CACHE/mmcv-build-$PY_TAG-torch-$TORCH_TAG"
-  log "building mmcv $MMCV_VERSION from source into $BUILT (about 13 min on 2 cores)"
-  [ -x "$BVENV/bin/python" ] || "$PY" -m venv "$BVENV"
-  "$BVENV/bin/python" -m pip install -q --disable-pip-version-check "torch==${TORCH_TAG%%+*}" wheel numpy packaging ninja
-  # torch 2.13 declares setuptools>=77, which no longer builds mmcv: downgrade afterwards (pip warns, the build works)
-  log "pip's warning below that torch requires setuptools>=77 is expected: only this build venv is downgraded"
-  "$BVENV/bin/python" -m pip install -q --disable-pip-version-check 'setuptools<70'
-  mkdir -p "$BUILT"
-  if "$VPY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-    export FORCE_CUDA=1
-    export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$("$VPY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")}
-    log "CUDA found: building CUDA ops for arch $TORCH_CUDA_ARCH_LIST"
-  fi
-  MMCV_WITH_OPS=1 MAX_JOBS=$(nproc) "$BVENV/bin/python" -m pip wheel -q --no-build-isolation --no-deps \
-    --wheel-dir "$BUILT" "mmcv==$MMCV_VERSION"
-  pipq --no-deps --force-reinstall --no-index --find-links "$BUILT" "mmcv==$MMCV_VERSION"
-  mmcv_works || { log "the mmcv built in $BUILT does not import; remove it and retry"; exit 1; }
-fi
+source scripts/mmcv.sh
+mmcv_works || mmcv_from_wheels ${REPRO_WHEELHOUSE:-} "$BUILT" ../shared/wheels || build_mmcv
 
 log "mmdet, mmengine and repro"
 pipq --no-build-isolation -e ".[test]" "$SETUPTOOLS_SPEC"
