@@ -173,7 +173,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
                 value = self._feature_term(term, ctx)
             else:
                 target = preds[term.target]
-                if term.target != 'teacher':
+                if term.target != 'teacher' and term.detach:
                     target = {k: [m.detach() for m in maps] for k, maps in target.items()}
                 value = self._prediction_term(term, preds[term.source], target, t_out, ctx.targets)
             losses[f'loss_kd_{term.name}'] = term.weight * value

@@ -17,7 +17,8 @@
 Prediction terms (`pred`) pull the `source` predictions towards the `target` ones. Predictions are the
 student's own ('student'), the teacher's ('teacher'), the teacher head's layers `layer..end` on the student's
 features ('cross': CrossKD), or the student head's layers `layer..end` on the teacher's features ('reverse').
-The target is 'teacher' by default; a 'cross' or 'reverse' target is detached. Prediction mimicking is
+The target is 'teacher' by default; a 'cross' or 'reverse' target is detached unless `detach=False`, which lets the
+term's gradient reach the target's path too (the teacher's predictions never take one). Prediction mimicking is
 source='student'; CrossKD is source='cross'. Locations are weighted by `region`:
   'all' (the head's label weights), 'pos' and 'neg' (its assigned positives / negatives), or 'teacher_score'
   (label weights × the teacher's max class probability: a soft foreground).
@@ -61,6 +62,7 @@ class Term:
     feature: str | None = None
     activate: bool = False
     guide: dict | None = None
+    detach: bool = True
 
     @property
     def is_feature(self) -> bool:
@@ -155,6 +157,9 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
             _choice(name, 'target', term.target, TARGETS)
             if term.source == term.target:
                 raise ReproError(f'distill.terms.{name} compares {term.source} predictions with themselves')
+            if not isinstance(term.detach, bool) or (term.target == 'teacher' and not term.detach):
+                raise ReproError(f"distill.terms.{name}.detach is {term.detach!r}: use True, or False with a 'cross' "
+                                 "or 'reverse' target (the teacher's predictions take no gradient)")
             _choice(name, 'pred', term.pred, PREDS)
             _choice(name, 'region', term.region, REGIONS)
             _choice(name, 'space', term.space, ('raw', 'box'))

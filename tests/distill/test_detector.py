@@ -251,6 +251,30 @@ def test_strategies_c_and_d_train_the_student_head_towards_detached_targets(meth
     assert all(p.grad is None for p in model.teacher.parameters())
 
 
+def test_a_target_not_detached_takes_the_gradient_through_its_own_path_too():
+    """Strategy (d) with detach=False: the same loss, and the gradient of the student head's layers i..end and
+    predictors now also comes through the reverse path (teacher features through them); nothing before layer i
+    changes, and the teacher still takes none."""
+    detached, _ = build('crosskd_strategy_d_gfl.py')
+    both, _ = build('crosskd_strategy_d_gfl.py', ['+distill.terms.cls.detach=False', '+distill.terms.reg.detach=False'])
+    torch.manual_seed(1)
+    g1, l1 = kd_grads(detached)
+    torch.manual_seed(1)  # the same images
+    g2, l2 = kd_grads(both)
+    assert torch.equal(l1['loss_kd_cls'], l2['loss_kd_cls'])
+    assert set(g1) == set(g2) and not any(n.startswith('teacher.') for n in g2)
+    changed = {n for n in g1 if not torch.equal(g1[n], g2[n])}
+    after_i = {n for b in ('cls', 'reg') for n in head_layer_params(detached, b, 3)} | {
+        'bbox_head.gfl_cls.weight', 'bbox_head.gfl_reg.weight'}
+    assert after_i <= changed
+    assert not any(n.startswith(('backbone.', 'neck.')) or '_convs.0.' in n or '_convs.2.' in n for n in changed)
+
+
+def test_a_teacher_target_cannot_take_a_gradient():
+    with pytest.raises(ReproError, match=r"distill.terms.cls.detach is False: use True, or False with a 'cross'"):
+        build('crosskd_gfl.py', ['+distill.terms.cls.detach=False'])
+
+
 def test_a_1x1_adapter_bridges_different_head_widths(tmp_path):
     from mmdet.registry import MODELS
 
