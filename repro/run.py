@@ -136,8 +136,7 @@ def run_tables(specs: list, args) -> None:
     for spec in specs:
         check_configs(spec)
     profile, note = choose_profile(args.profile, args.data_root)
-    for spec in specs:
-        preflight(spec, args)
+    preflight(specs, args)
     plans = {spec.id: plan_for(spec, profile, args.seeds, args.data_root, args.dry_run) for spec in specs}
     runs = union(plans.values())
     if note:  # once the plan is made: a refused table says its error alone
@@ -216,20 +215,20 @@ def union(plans) -> list:
     return list(runs.values())
 
 
-def preflight(spec, args) -> None:
-    """What stops a table's run before it trains, checked before anything is planned, moved or written; a dry run
-    makes the same checks (and check_data after its plan). `spec` may be a sweep's rows of a table."""
+def preflight(specs: list, args) -> None:
+    """What stops a run of these tables before it trains, checked once before anything is planned, moved or
+    written; a dry run makes the same checks (and check_data after its plan). A spec may be a sweep's rows of a
+    table."""
     check_launch_options(args)
     check_environment(args.wandb)
-    known = {row.id for row in spec.rows}
+    known = {row.id for spec in specs for row in spec.rows}
     unknown = set(getattr(args, 'rerun', None) or ()) - known - {'all'}
     if unknown:
-        raise ReproError(f"--rerun names no row of {spec.id}: {', '.join(sorted(unknown))}; its rows are "
+        raise ReproError(f"--rerun names no row of {specs[0].id}: {', '.join(sorted(unknown))}; its rows are "
                          f"{', '.join(sorted(known))}, or 'all'")
     if args.launcher != 'local':  # torchrun's GPUs, Slurm's sbatch (a dry run imports no mmengine for the local one)
         from repro.runs.launch import check_launcher
         check_launcher(args)
-
 
 if __name__ == '__main__':
     run_cli(main)

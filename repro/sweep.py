@@ -129,7 +129,7 @@ def _run_rows(points: list, options) -> list[str]:
     wanted = {pt.row.id for pt in points}
     narrowed = replace(spec, rows=tuple(row for row in spec.rows if row.id in wanted))
     check_configs(narrowed)
-    preflight(narrowed, options)
+    preflight([narrowed], options)
     runs = plan_for(narrowed, profile, 1, options.data_root, options.dry_run)
     if options.dry_run:
         print(plan_text(narrowed, runs, profile))
@@ -158,7 +158,7 @@ def run_one(params: dict, options) -> None:
     from repro.training.tracking import AGENT_RUN_ENV, MODE_ENV, agent_run_id, log_record_to_agent, wandb_mode
     pt = point(params, options.data_root)
     check_configs(pt.narrowed)
-    preflight(pt.narrowed, options)
+    preflight([pt.narrowed], options)
     runs = plan_for(pt.narrowed, pt.profile, 1, options.data_root, options.dry_run)
     run = next(r for r in runs if f'{pt.spec.id}/{pt.row.id}' in r.rows)
     print(f'{pt.spec.id} {pt.label}: row {pt.row.id} ({pt.row.label}), run {run.key} ({pt.profile})')
