@@ -204,9 +204,10 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> dict:
 
 
 def describe(info: dict) -> str:
-    """'student 10.2M params, 39 MB; teacher 51.3M params, 196 MB' (the teacher where known)."""
-    parts = [f"{who} {info[who]['params_m']:g}M params, {info[who]['size_mb']:g} MB"
-             for who in ('student', 'teacher') if who in info]
-    return '; '.join(parts)
+    """'student 10.2M params, 39 MB; teacher 51.3M params, 196 MB' for a distilled run; a run without a teacher
+    (a plain student, or a teacher row) exported one detector: 'model 51.3M params, 196 MB'."""
+    names = {'student': 'student' if 'teacher' in info else 'model', 'teacher': 'teacher'}
+    return '; '.join(f"{names[who]} {info[who]['params_m']:g}M params, {info[who]['size_mb']:g} MB"
+                     for who in ('student', 'teacher') if who in info)
 
 

@@ -17,3 +17,6 @@ def test_a_rows_notes_say_how_its_runs_trained():
     assert notes_cell(RowResult(row, runs)) == ('batch 2, LR 0.00125; teacher 22.6 AP; student 1.24M params, '
                                                 '4.79 MB; teacher 1.873M params, 7.24 MB')
     assert notes_cell(RowResult(row, runs[2:])) == ''
+    alone = {'effective_batch': 2, 'lr': 0.00125, 'export': {'student': {'params_m': 1.873, 'size_mb': 7.24}}}
+    assert notes_cell(RowResult(row, [RunState('t', 0, 'done', alone, '/w')])) == ('batch 2, LR 0.00125; model '
+                                                                                 '1.873M params, 7.24 MB')
