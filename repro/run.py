@@ -230,5 +230,6 @@ def preflight(specs: list, args) -> None:
         from repro.runs.launch import check_launcher
         check_launcher(args)
 
+
 if __name__ == '__main__':
     run_cli(main)
