@@ -107,12 +107,13 @@ def _train_claimed(compiled, config, overrides, profile, seed, work_dir: Path, r
     """Train a run whose lock this process holds, keeping its record up to date (running, failed, done); `extra`
     goes into the record (the teacher's measured AP)."""
     from repro.evaluation.coco_backend import backend
+    attempt = record if record and record.get('status') != 'done' else None  # not a stale run's: it starts over
     base = {'run_key': compiled.run_key, 'config': repo_relative(config), 'profile': profile, 'coco_eval': backend(),
             'overrides': list(overrides or []), 'seed': seed, 'work_dir': str(work_dir), 'role': role,
             'rows': merge_rows(record, list(rows)),
             **({'evaluated_from': compiled.cfg.evaluate_from} if compiled.cfg.get('evaluate_from') else {}),
-            'started': (record or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra}
-    before = float((record or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
+            'started': (attempt or {}).get('started') or time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra}
+    before = float((attempt or {}).get('wall_time_s', 0.0))  # time spent by interrupted attempts
     write_record(work_dir, running_record(base))
     start = time.time()
     try:

@@ -72,7 +72,9 @@ def restorable(runs, records_dir: str | Path) -> list:
             raise ReproError(f'--restore: {path} is not a run record ({err}); move it away') from None
         if isinstance(record, dict) and record.get('status') == 'done' and record.get('run_key'):
             kept[record['run_key']] = (path, record)
-    return [(run, *kept[run.key]) for run in runs if run.key in kept and run.status() not in ('done', 'running')]
+    # not a 'stale' run: a done record without weights, which trains again (repro.runs.store.drop_restored)
+    return [(run, *kept[run.key]) for run in runs if run.key in kept
+            and run.status() not in ('done', 'running', 'stale')]
 
 
 def restore(runs, records_dir: str | Path) -> list:

@@ -91,12 +91,14 @@ def finished(work_dir: str | Path, record: dict | None) -> bool:
 
 
 def drop_restored(work_dir: str | Path) -> bool:
-    """Remove a record put back without weights (repro.runs.restore), so that its run trains again; whether there
-    was one."""
+    """Turn a record put back without weights (repro.runs.restore) into a 'stale' one (done, no weights), so that
+    its run trains again; whether there was one. Not removed: a `--restore` of another process (a report rendered
+    meanwhile) would put it back, and this run would count as finished without the weights it is retrained for."""
     record = read_record(work_dir)
     if not record or not record.get(RESTORED):
         return False
-    (Path(work_dir) / RESULT_FILE).unlink()
+    record.pop(RESTORED)
+    write_record(work_dir, record)
     return True
 
 

@@ -120,8 +120,11 @@ def test_a_teacher_put_back_trains_again_where_a_student_still_trains(tmp_path, 
     assert [r.key for r in restore(table, kept)] == ['aaaa']
     assert read_record(first.work_dir)['metrics'] == {'AP': 99.0}
     assert retrain_teachers(table) == [teacher]  # the second student trains, and loads the teacher's weights
-    assert teacher.status() == 'pending' and second.status() == 'pending'
+    assert teacher.status() == 'stale' and second.status() == 'pending'  # stale: done without weights, retrained
     assert not drop_restored(first.work_dir)  # a record trained here is never dropped
+    # a report rendered meanwhile with --restore (another process) does not put the teacher back as finished
+    assert restorable(table, kept) == [] and restore(table, kept) == []
+    assert teacher.status() == 'stale' and RESTORED not in read_record(teacher.work_dir)
 
 
 def test_the_report_averages_runs_put_back(tmp_path, table):

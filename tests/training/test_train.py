@@ -142,3 +142,17 @@ def test_a_diverging_run_stops_at_once_and_is_recorded_failed(tmp_path):
     iteration = int(re.search(r'iteration (\d+)', record['reason']).group(1))
     assert record['reason'].startswith('Diverged: ') and iteration < 32  # well before the 32 iterations end
     assert not (tmp_path / 'weights.pth').exists()
+
+
+def test_a_stale_run_trains_again_from_scratch_without_the_old_wall_time(tmp_path):
+    """A 'stale' record (done, without weights: a kept record put back, taken back for a student still to train)
+    is not an interrupted attempt: the run trains again, and neither its time nor its start carries over."""
+    from repro.runs.store import WEIGHTS_FILE, read_record, status, write_record
+    overrides = FAST + ['train_cfg.max_epochs=1']
+    first = train(GFL, overrides, profile='tiny', work_dir=tmp_path)
+    (tmp_path / WEIGHTS_FILE).unlink()
+    write_record(tmp_path, {**read_record(tmp_path), 'wall_time_s': 1e6, 'started': '2000-01-01T00:00:00+0000'})
+    assert status(tmp_path, first['run_key']) == 'stale'
+    again = train(GFL, overrides, profile='tiny', work_dir=tmp_path)
+    assert (tmp_path / WEIGHTS_FILE).exists() and again['metrics'] == first['metrics']
+    assert again['wall_time_s'] < 1e5 and not again['started'].startswith('2000')
