@@ -57,6 +57,17 @@ def test_the_trio_is_one_seed_and_the_lowest_not_the_best_seed(monkeypatch):
     assert (student.key, run.key) == ('s1', 'pgd1')
 
 
+def test_a_triple_is_named_by_its_config_and_its_rows_in_this_table_only():
+    """A run shared by tables is a row of each: Table 1's figure must not name it by Table 4's row."""
+    from types import SimpleNamespace as Run
+    from repro.report.figures.detections import labels
+    crosskd = Run(config='configs/methods/crosskd_gfl.py', rows=['crosskd:table4/crosskd', 'crosskd:table1/ours'])
+    pkd = Run(config='configs/methods/pkd_gfl.py', rows=['crosskd:table1/pkd', 'crosskd:table1/pkd_again'])
+    assert labels(Run(id='crosskd:table1'), [(None, None, crosskd), (None, None, pkd)]) == [
+        'crosskd_gfl (ours)', 'pkd_gfl (pkd, pkd_again)']
+    assert labels(Run(id='crosskd:table4'), [(None, None, crosskd)]) == ['crosskd_gfl (crosskd)']
+
+
 def _planned(table):
     from repro.plan.dag import plan
     spec = resolve(table)[0]

@@ -107,20 +107,20 @@ def detections_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMA
     if triples is None:
         return None
     keys = '-'.join(r.key for trio in triples for r in trio)
-    path = fig_dir / f'detections-{keys}.png'
+    # the table's stem too: its labels name the table's rows, and a run may be a row of several tables
+    path = fig_dir / f'detections-{spec.path.stem}-{keys}.png'
     hit = cached_figure('detections', TITLE, path, [weights_of(r) for trio in triples for r in trio])
-    return hit or draw(triples, path, profile, images)
+    return hit or draw(triples, labels(spec, triples), path, profile, images)
 
 
-def draw(triples: list[tuple], path: Path, profile: str, images: int) -> Figure:
+def draw(triples: list[tuple], row_labels: list[str], path: Path, profile: str, images: int) -> Figure:
     """Rows of val images per triple, columns teacher | student | distilled; captions count hits and misses."""
     from repro.report.figures.gradmap import batch_of, val_items
     rows, totals, names = [], {}, []
-    for teacher, student, distilled in triples:
+    for (teacher, student, distilled), label in zip(triples, row_labels):
         with quiet():
             items = val_items(teacher.compiled.cfg, images)
         models = {'teacher': teacher, 'student': student, 'distilled': distilled}
-        label = f"{Path(distilled.config).stem} ({', '.join(r.rpartition('/')[2] for r in distilled.rows)})"
         names.append(f'{label}: teacher {teacher.key}, student {student.key}, distilled {distilled.key}')
         panels = [{'image': display_image(item), 'gt': None, 'boxes': {}, 'label': label} for item in items]
         for role, run in models.items():
@@ -147,6 +147,14 @@ def draw(triples: list[tuple], path: Path, profile: str, images: int) -> Figure:
     data = {'score_thr': SCORE_THR, 'counts': totals,
             'runs': [{'teacher': t.key, 'student': s.key, 'distilled': d.key} for t, s, d in triples]}
     return save_figure('detections', TITLE, path, caption, data)
+
+
+def labels(spec, triples: list[tuple]) -> list[str]:
+    """Each triple's name in the figure: its distilled run's config and its rows in this table (a run shared by
+    several tables is a row of each, under another name)."""
+    def rows(run) -> str:
+        return ', '.join(r.rpartition('/')[2] for r in run.rows if r.rpartition('/')[0] == spec.id)
+    return [f'{Path(distilled.config).stem} ({rows(distilled)})' for _, _, distilled in triples]
 
 
 def plot(rows: list[dict], path: Path) -> None:
