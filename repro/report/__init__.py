@@ -30,13 +30,17 @@ def build_report(spec, runs, profile: str, out_dir: Path, tolerance: float = DEF
     from repro.report.tables.seed_noise import measured_noise
     results = collect(spec, runs, profile, tolerance)
     metric = judged_metric(spec)
-    noise = None if spec.dataset else measured_noise(profile, 'AP')  # measured on the profile's own data
+    # data other than the profile's own: a dataset of one's own (repro.compare), or a dataset layer (PGD Table 3's
+    # CrowdHuman, in tiny its synthetic crowd stand-in); the measured noise is of the profile's own data
+    dataset = spec.dataset or next((run.dataset for run in runs if run.dataset), None)
+    noise = None if dataset else measured_noise(profile, 'AP')  # measured on the profile's own data only
     claims = judge(spec, results, metric, {noise.metric: noise.sigma} if noise else {})
     states = {s.key: s for r in results for s in r.runs}
     drawn, notes = make_figures(spec, runs, profile, out_dir) if figures else ([], [])
     return TableReport(spec, profile, tolerance, metric, results, ordering(results, metric),
                        table_provenance(spec, runs, states), drawn, notes,
-                       seed_plan or planned_seeds(spec, runs), other_runs(spec, runs, profile), claims, noise)
+                       seed_plan or planned_seeds(spec, runs), other_runs(spec, runs, profile), claims, noise,
+                       dataset)
 
 
 def write_report(spec, runs, profile: str, out_dir: str | Path | None = None, tolerance: float = DEFAULT_TOLERANCE,

@@ -208,3 +208,20 @@ def test_a_claim_whose_row_failed_names_the_failure(table, tmp_path, monkeypatch
     assert verdicts['b_by_five'] == ('not run', 'no seed finished by both rows (KD_B: failed)')
     assert verdicts['a_helps'][1] == '+3.00 (one seed, no measured noise)'  # rows that ran name no failure
     assert '(KD_B: failed)' in md
+
+
+def test_the_noise_measured_on_the_profiles_own_data_is_not_applied_to_another_dataset(tmp_path, monkeypatch):
+    """PGD Table 3 runs on CrowdHuman (in tiny, its synthetic crowd stand-in) and judges CrowdHuman's AP: the
+    profile's sigma, measured on COCO AP of the shapes data, says nothing about it."""
+    from repro.report import build_report
+    from repro.report.tables.frames import noise_sentence
+    from repro.tables.spec import resolve
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    reports = {}
+    for table in ('pgd:table3', 'pgd:table2'):
+        spec = resolve(table)[0]
+        reports[table] = build_report(spec, plan(spec, 'tiny', check_data=False), 'tiny', tmp_path, figures=False)
+    crowd, shapes = reports['pgd:table3'], reports['pgd:table2']
+    assert crowd.dataset == 'crowdhuman' and crowd.noise is None
+    assert noise_sentence(crowd).startswith('No seed noise is measured on crowdhuman:')
+    assert shapes.dataset is None and shapes.noise is not None and shapes.noise.metric == 'AP'

@@ -37,6 +37,7 @@ class TableReport:
     others: dict[str, list[OtherRun]] = field(default_factory=dict)  # row id -> finished runs outside the plan
     claims: list[ClaimResult] = field(default_factory=list)  # the spec's claims with their verdicts
     noise: SeedNoise | None = None  # the profile's measured seed noise the claims were judged against
+    dataset: str | None = None  # the data its runs use where not the profile's own, on which no noise was measured
 
     @property
     def slug(self) -> str:
@@ -210,8 +211,8 @@ def ordering_sentence(report: TableReport, labels: dict[str, str] | None = None)
 
 
 def noise_sentence(report: TableReport) -> str:
-    if report.spec.dataset:
-        return (f'No seed noise is measured on {report.spec.dataset}: a claim is judged on the spread of its paired '
+    if report.dataset:
+        return (f'No seed noise is measured on {report.dataset}: a claim is judged on the spread of its paired '
                 f'seeds alone (it holds where the mean paired difference exceeds its margin by more than {Z:g} '
                 'standard errors), so with one seed every claim is inconclusive; --seeds 3 or more give verdicts.')
     if report.noise is not None:
