@@ -111,3 +111,21 @@ def test_x_zero_reproduces_the_recorded_metrics_of_a_real_teacher(tmp_path):
     assert cache.is_file()
     mtime = cache.stat().st_mtime_ns
     assert cached_curve(run, weights_of(run), tmp_path / 'figures') == curve and cache.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow  # a fresh interpreter that imports mmdet and compiles a config
+def test_a_figure_builds_the_evaluator_its_configs_custom_imports_register():
+    """The figures evaluate with the run's own val metric; CrowdHuman's is repro's CrowdDetMetric, which its
+    config's custom_imports register (the Runner imports them; a report process had not: KeyError). In a fresh
+    interpreter, where nothing has imported repro.evaluation yet."""
+    import subprocess
+    import sys
+    from conftest import REPO
+    code = ('import sys; from repro.plan.compile import compile_config; '
+            'from repro.report.figures.checkpoints import val_evaluator; '
+            "c = compile_config('configs/detectors/ddod_r50_crowdhuman.py', 'tiny', check_data=False); "
+            "assert 'repro.evaluation' not in sys.modules; "
+            "print(type(val_evaluator(c.cfg, {}).metrics[0]).__name__)")
+    done = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == 'CrowdDetMetric'

@@ -111,8 +111,14 @@ def val_loader(cfg):
 
 
 def val_evaluator(cfg, dataset_meta: dict):
-    """A fresh evaluator of the run's val metric (pycocotools' COCO eval through mmdet's CocoMetric)."""
+    """A fresh evaluator of the run's val metric (pycocotools' COCO eval through mmdet's CocoMetric, or the metric
+    its config's custom_imports register, as the Runner imports them: CrowdHuman's CrowdDetMetric)."""
+    from mmdet.utils import register_all_modules
     from mmengine.evaluator import Evaluator
+    from mmengine.utils import import_modules_from_strings
+    register_all_modules()
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
     with quiet():  # pycocotools announces loading the annotations
         evaluator = Evaluator(copy.deepcopy(cfg.val_evaluator))
     evaluator.dataset_meta = dataset_meta
