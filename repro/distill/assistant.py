@@ -34,6 +34,7 @@ from torch import Tensor, nn
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES
 from repro.distill.detector import student_parts
+from repro.distill.ramp import linear_ramp
 from repro.distill.teacher import GuestTeacher
 from repro.errors import ReproError
 
@@ -117,7 +118,7 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
         else:
             assist, mimic = self._dense_assistant(feats, t_feats, gt_instances, gt_ignore, img_metas)
         losses.update({f'loss_kd_assistant_{k[len("loss_"):]}': v for k, v in assist.items() if 'loss' in k})
-        ramp = min(1.0, (current_iter() + 1) / self.warmup_iters) if self.warmup_iters > 0 else 1.0
+        ramp = linear_ramp(self.warmup_iters, offset=1)
         for i, value in enumerate(mimic):
             losses[f'loss_kd_mimic{i}'] = self.mimic_weight * ramp * value
         return losses
@@ -155,12 +156,6 @@ class AssistantHeadDetector(GuestTeacher, SingleStageDetector):
         mimic = [sum(F.mse_loss(adapt(a), t) for a, t in zip(out.feats[b], t_out.feats[b])) / len(feats)
                  for adapt, b in zip(self.kd_mimic, BRANCHES)]
         return assist, mimic
-
-
-def current_iter() -> int:
-    """The training loop's iteration (mmengine's message hub; 0 outside a Runner), so resuming keeps the ramp."""
-    from mmengine.logging import MessageHub
-    return int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
 
 
 def shared_fc_outputs(bbox_head, roi_feats: Tensor) -> list[Tensor]:

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from repro.distill.adapters import adapter_for
 from repro.distill.adapters.base import BRANCHES, HeadAdapter, HeadOutputs, Targets
 from repro.distill.losses import build_loss
+from repro.distill.ramp import linear_ramp
 from repro.distill.guides import KDContext, run_guide
 from repro.distill.standardize import match_stats
 from repro.distill.teacher import GuestTeacher, inherit_from_teacher
@@ -176,7 +177,7 @@ class DistillDetector(GuestTeacher, SingleStageDetector):
                 if term.target != 'teacher' and term.detach:
                     target = {k: [m.detach() for m in maps] for k, maps in target.items()}
                 value = self._prediction_term(term, preds[term.source], target, t_out, ctx.targets)
-            losses[f'loss_kd_{term.name}'] = term.weight * value
+            losses[f'loss_kd_{term.name}'] = term.weight * linear_ramp(term.warmup_iters) * value
         return losses
 
     def _cross_predictions(self, feats: dict, other_feats: dict, head: HeadAdapter) -> dict[str, list[Tensor]]:

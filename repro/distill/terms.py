@@ -28,7 +28,9 @@ default for reg), or by the summed centerness targets of the positives ('centern
 normaliser; heads without centerness targets refuse it). Feature terms (`feature`: 'neck', 'cls' / 'reg' for the head towers at `layer`, taken after
 that layer's activation with `activate=True`, or 'pred_cls' / 'pred_reg' for the heads' raw prediction maps) hand
 the student's and the teacher's per-level lists to the loss; `guide=dict(type=..., ...)` adds what the loss needs
-beyond them (masks, weights, boxes: repro.distill.guides), e.g. PGD's prediction-guided masks.
+beyond them (masks, weights, boxes: repro.distill.guides), e.g. PGD's prediction-guided masks. `warmup_iters=N`
+ramps a term's weight linearly from 0 over the first N iterations (weight x iteration / N, iteration from 0: FRS's
+`distill_warm_step`); the tiny profile shortens it to its LR warm-up, as it does the schedules' (repro.plan.compile).
 
 The default of every method follows the authors' released code; where the paper prints a different form, the method
 config names it in `variants` and `distill.variant=NAME` selects it (FIDELITY.md lists them all).
@@ -63,6 +65,7 @@ class Term:
     activate: bool = False
     guide: dict | None = None
     detach: bool = True
+    warmup_iters: int = 0
 
     @property
     def is_feature(self) -> bool:
@@ -148,6 +151,9 @@ def parse_distill(cfg: dict, num_layers: int) -> DistillSpec:
         if 'loss' not in raw:
             raise ReproError(f'distill.terms.{name} has no loss')
         term = Term(name=name, **raw)
+        if not isinstance(term.warmup_iters, int) or isinstance(term.warmup_iters, bool) or term.warmup_iters < 0:
+            raise ReproError(f'distill.terms.{name}.warmup_iters is {term.warmup_iters!r}: use a whole number of '
+                             'iterations, 0 for none')
         if term.is_feature:
             _choice(name, 'feature', term.feature, FEATURES)
             if term.guide is not None:

@@ -342,6 +342,9 @@ def _apply_tiny(cfg, prof, user_keys: set[str], dataset: str | None = None,
                 sched.end = prof.warmup_iters
     if 'assist' in cfg and not any(k.startswith('assist.warmup_iters') for k in user_keys):
         cfg.assist.warmup_iters = prof.warmup_iters  # HEAD's mimic ramp is an iteration warm-up too
+    for name, term in (cfg.get('distill', {}).get('terms') or {}).items():  # so are KD terms' ramps (FRS's 500)
+        if term.get('warmup_iters') and f'distill.terms.{name}.warmup_iters' not in user_keys:
+            term.warmup_iters = prof.warmup_iters
     if not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):
         _shrink_schedule(cfg, prof.get('long_schedule'), teacher)
     if teacher and not any(k.startswith(('param_scheduler', 'train_cfg.max_epochs')) for k in user_keys):

@@ -26,17 +26,21 @@ def is_kd(key: str) -> bool:
 
 def loss_ratios(method: str) -> tuple[float, dict[str, float]]:
     """The detection loss and each KD term's ratio to it, for a randomly initialised distiller (seed 0) on batch()
-    (seed 1), at iteration 0: HEAD's mimic weight ramps with mmengine's global iteration, which a training run
-    earlier in the same process leaves behind."""
+    (seed 1), at full KD weight: past every warm-up (HEAD's mimic weight and FRS's terms ramp with mmengine's
+    global iteration, which is set here, as a training run earlier in the same process leaves it behind)."""
     from mmengine.logging import MessageHub
-    MessageHub.get_current_instance().update_info('iter', 0)
+    hub = MessageHub.get_current_instance()
     model, _ = build(method)
     model.train()
     head = getattr(model, 'bbox_head', None) or model.student.bbox_head
     torch.manual_seed(1)
     inputs, samples = batch(num_classes=head.num_classes)
-    with torch.no_grad():
-        losses = model.loss(inputs, samples)
+    hub.update_info('iter', 10**6)
+    try:
+        with torch.no_grad():
+            losses = model.loss(inputs, samples)
+    finally:
+        hub.update_info('iter', 0)
     values = {k: float(sum(v) if isinstance(v, (list, tuple)) else v) for k, v in losses.items() if 'loss' in k}
     detection = sum(v for k, v in values.items() if not is_kd(k))
     return detection, {k: v / detection for k, v in values.items() if is_kd(k)}

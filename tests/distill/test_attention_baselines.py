@@ -304,11 +304,18 @@ def grads(model, losses, key):
     return {n for n, g in zip(params, values) if g is not None and g.abs().sum() > 0}
 
 
-def run(method):
+def run(method, iteration=10**6):
+    """The model and its losses on a batch at `iteration`: by default past every KD warm-up (FRS ramps its terms)."""
+    from mmengine.logging import MessageHub
     from test_detector import batch, build
     model, _ = build(method)
     inputs, samples = batch()
-    losses = model.loss(inputs, samples)
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', iteration)
+    try:
+        losses = model.loss(inputs, samples)
+    finally:
+        hub.update_info('iter', 0)
     assert all(torch.isfinite(v) for k, v in losses.items() if k.startswith('loss_kd_'))
     assert all(not p.requires_grad for p in model.teacher.parameters())
     return model, losses
@@ -342,6 +349,35 @@ def test_frs_feature_term_trains_the_neck_and_cls_term_the_cls_branch():
     cls = grads(model, losses, 'loss_kd_frs_cls')
     assert 'bbox_head.gfl_cls.weight' in cls and prefixed(cls, 'bbox_head.cls_convs.', 'neck.')
     assert not prefixed(cls, 'bbox_head.gfl_reg', 'bbox_head.reg_convs')
+
+
+def test_frs_terms_ramp_up_over_their_first_iterations_like_the_released_distill_warm_step():
+    """duzhixing/FRS multiplies both KD losses by iteration / distill_warm_step (500, iteration from 0) until then:
+    0 at the first iteration, a quarter at a quarter of the way, full from the end on. The tiny profile shortens the
+    500 to its LR warm-up (100), as it does the schedule's own 500."""
+    from repro.plan.compile import compile_config
+    from repro.profiles import CONFIG_DIR
+    coco = compile_config(CONFIG_DIR / 'methods/frs_gfl.py', 'coco', [], check_data=False).cfg
+    assert [coco.distill.terms[t].warmup_iters for t in ('frs_feat', 'frs_cls')] == [500, 500]
+    values = {}
+    for iteration in (0, 25, 100, 5000):
+        torch.manual_seed(0)
+        model, losses = run('frs_gfl.py', iteration)
+        assert [t.warmup_iters for t in model.spec.terms] == [100, 100]
+        values[iteration] = {k: losses[k].item() for k in ('loss_kd_frs_feat', 'loss_kd_frs_cls')}
+    for key, full in values[5000].items():
+        assert full > 0
+        assert values[0][key] == 0
+        assert values[25][key] == pytest.approx(0.25 * full, rel=1e-5)
+        assert values[100][key] == pytest.approx(full, rel=1e-5)
+
+
+def test_a_term_warm_up_is_a_whole_number_and_the_users_own_stays():
+    from test_detector import build
+    model, _ = build('frs_gfl.py', ['distill.terms.frs_cls.warmup_iters=7'])
+    assert [t.warmup_iters for t in model.spec.terms] == [100, 7]
+    with pytest.raises(ReproError, match="distill.terms.frs_cls.warmup_iters is -1: use a whole number"):
+        build('frs_gfl.py', ['distill.terms.frs_cls.warmup_iters=-1'])
 
 
 def test_gid_terms_reach_what_they_distil():

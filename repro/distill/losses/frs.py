@@ -17,7 +17,7 @@ class FRSLoss(nn.Module):
     'cls' (on the raw class-logit maps, feature='pred_cls'): Σ S·BCE(σ(p_s), σ(p_t)) / Σ S per level, the BCE
     summed over classes and anchors.
     S is the `feature_richness` guide's score. The authors' code also ramps both weights up linearly over the
-    first 500 iterations (`distill_warm_step`); the harness has no per-term schedule, so the ramp is left out.
+    first 500 iterations (`distill_warm_step`): the terms' `warmup_iters` (configs/methods/_base_/frs_terms.py).
 
     Args:
         kind: 'feature' or 'cls'.
