@@ -2,6 +2,12 @@
 `reports/tiny/runs/` is committed), and put back with `--restore DIR`, so that a long experiment outlives the
 machine it ran on: a machine may be reclaimed with its store, but not with the repository.
 
+A run key gives bit-identical numbers on one CPU model, not across them (MKL, which torch's CPU build links, picks
+its kernels by CPU vendor and ISA: the tiny ATSS-MobileNetV2 student 0d97871da038 gave 12.2 AP on AMD EPYC machines
+and 10.5 on an Intel Xeon). So a run's record is kept per CPU model: the first one measured under the plain name,
+a later machine's different numbers beside it as `<name>@<cpu>.json`; `--restore` puts back this machine's own
+record where there is one, else the first.
+
 A kept record has no weights, but does carry the run's training dynamics (`dynamics`: its dynamics.json, which the
 report's figure reads), so that figure can be drawn again from kept records. Put back, it counts as a finished run
 (`restored_from` in its record: reports average it; export and the figures drawn from weights cannot use it, and
@@ -11,6 +17,7 @@ teacher whose students are not all finished trains again, and gives the same num
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from repro.errors import ReproError
@@ -21,11 +28,23 @@ from repro.runs.store import (DYNAMICS_FILE, RESTORED, RESULT_FILE, drop_restore
 KEPT_DYNAMICS = 'dynamics'  # in a kept record: the run's dynamics.json, written back beside the record on --restore
 
 
+def cpu_of(record: dict) -> str | None:
+    """The CPU model a record was measured on (repro.training.provenance.hardware); None in records made before."""
+    return (record.get('hardware') or {}).get('cpu')
+
+
+def cpu_slug(cpu: str) -> str:
+    """'Intel(R) Xeon(R) Processor' -> 'intel-xeon-processor': the suffix of a record kept for another CPU model."""
+    return re.sub(r'[^a-z0-9]+', '-', re.sub(r'\((r|tm)\)', '', cpu.lower())).strip('-') or 'unknown'
+
+
 def keep_records(runs, out_dir: Path) -> int:
     """Copy the record of every finished run of `runs` (repro.plan.dag.PlannedRun) into out_dir/runs/; returns
     how many. A record kept there already for the same run key with the same metrics stays as it is: it names the
-    run first measured (its commit, its time), and a later run of the same key gives the same numbers; it gains the
-    run's training dynamics where it lacks them."""
+    run first measured (its commit, its time), and a later run of the same key on the same CPU model gives the same
+    numbers; it gains the run's training dynamics where it lacks them. Different numbers from another CPU model (or
+    beside a record too old to name one) go beside it, as `<name>@<cpu>.json`; from the same CPU model, they
+    replace it (the code changed under the key)."""
     kept = 0
     for run in runs:
         record = read_record(run.work_dir) if (run.work_dir / RESULT_FILE).exists() else None
@@ -34,6 +53,9 @@ def keep_records(runs, out_dir: Path) -> int:
         kept += 1
         path = out_dir / 'runs' / f'{run.work_dir.name}.json'
         old = kept_record(path, record['run_key'])
+        if old and old.get('metrics') != record.get('metrics') and cpu_of(old) != cpu_of(record):
+            path = path.with_name(f'{run.work_dir.name}@{cpu_slug(cpu_of(record) or "unknown")}.json')
+            old = kept_record(path, record['run_key'])
         dynamics = read_dynamics(run.work_dir)
         if old and old.get('metrics') == record.get('metrics'):
             if old.get(KEPT_DYNAMICS) or not dynamics:
@@ -64,14 +86,17 @@ def restorable(runs, records_dir: str | Path) -> list:
     if not folder.is_dir():
         raise ReproError(f'--restore {records_dir}: no such folder; give one that holds kept result.json copies, '
                          'such as reports/tiny/runs')
+    from repro.training.provenance import cpu_model
+    here = cpu_model()
     kept = {}
-    for path in sorted(folder.glob('*.json')):
+    for path in sorted(folder.glob('*.json'), key=lambda p: ('@' in p.stem, p.name)):  # first-measured ones first
         try:
             record = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise ReproError(f'--restore: {path} is not a run record ({err}); move it away') from None
         if isinstance(record, dict) and record.get('status') == 'done' and record.get('run_key'):
-            kept[record['run_key']] = (path, record)
+            if record['run_key'] not in kept or cpu_of(record) == here:  # this machine's own, where there is one
+                kept[record['run_key']] = (path, record)
     # not a 'stale' run: a done record without weights, which trains again (repro.runs.store.drop_restored)
     return [(run, *kept[run.key]) for run in runs if run.key in kept
             and run.status() not in ('done', 'running', 'stale')]

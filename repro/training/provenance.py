@@ -43,14 +43,14 @@ def package_versions() -> dict[str, str]:
 
 def hardware() -> dict[str, object]:
     import torch
-    info = {'machine': platform.machine(), 'cpu': _cpu_model(), 'python': platform.python_version(),
+    info = {'machine': platform.machine(), 'cpu': cpu_model(), 'python': platform.python_version(),
             'cpus': os.cpu_count(), 'torch_threads': torch.get_num_threads(), 'gpus': torch.cuda.device_count()}
     if info['gpus']:
         info['gpu_name'] = torch.cuda.get_device_name(0)
     return info
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         with open('/proc/cpuinfo') as f:
             return next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), 'unknown')

@@ -225,3 +225,23 @@ def test_the_noise_measured_on_the_profiles_own_data_is_not_applied_to_another_d
     assert crowd.dataset == 'crowdhuman' and crowd.noise is None
     assert noise_sentence(crowd).startswith('No seed noise is measured on crowdhuman:')
     assert shapes.dataset is None and shapes.noise is not None and shapes.noise.metric == 'AP'
+
+
+def test_a_pair_measured_on_two_cpu_models_says_so(table, tmp_path, monkeypatch):
+    """A run key is bit-identical on one CPU model only: a claim whose paired runs ran on two names them beside its
+    difference, the header counts the runs per CPU model, and the run list names each run's."""
+    from repro.runs.store import default_work_dir, read_record, write_record
+    spec, runs = table
+    monkeypatch.setenv('REPRO_WORK_DIRS', str(tmp_path / 'work'))
+    monkeypatch.setattr(seed_noise, 'NOISE_DIR', tmp_path / 'none')
+    for row, cpu in (('student', 'AMD EPYC'), ('kd_a', 'Intel Xeon'), ('kd_b', 'AMD EPYC')):
+        finish(runs, row, 0)
+        work_dir = default_work_dir(runs[row, 0].config, 'tiny', runs[row, 0].key)
+        write_record(work_dir, {**read_record(work_dir), 'hardware': {'cpu': cpu}})
+    data, md = manifest(spec, tmp_path / 'out', '--seeds', '1')
+    verdicts = {c['id']: c['difference'] for c in data['claims']}
+    assert verdicts['a_helps'] == ('+3.00 (one seed, no measured noise); seed 0 measured on two CPU models '
+                                   '(Intel Xeon vs AMD EPYC)')
+    assert verdicts['b_by_five'] == '+1.00 (one seed, no measured noise)'  # both on AMD EPYC
+    assert 'Runs measured on 2 CPU models (AMD EPYC: 2, Intel Xeon: 1 finished runs)' in md
+    assert '| Intel Xeon |' in md

@@ -149,3 +149,34 @@ def test_bad_kept_records_get_one_line(tmp_path, table):
     (tmp_path / 'kept' / 'x.json').write_text('{not json')
     with pytest.raises(ReproError, match='is not a run record'):
         restore(table, tmp_path / 'kept')
+
+
+def test_a_record_from_another_cpu_model_is_kept_beside_the_first_and_each_machine_restores_its_own(
+        tmp_path, table, monkeypatch):
+    """A run key is bit-identical on one CPU model only (the tiny ATSS-MobileNetV2 student: 12.2 AP on AMD EPYC,
+    10.5 on an Intel Xeon): the other machine's numbers go beside the first record, not over it, and --restore puts
+    back the record of the machine it runs on, else the first one."""
+    from repro.training import provenance
+    teacher = table[0]
+    out = tmp_path / 'out'
+    for cpu, ap in (('AMD EPYC', 30.0), ('Intel(R) Xeon(R) Processor', 28.0), ('AMD EPYC', 30.0)):
+        teacher.work_dir.mkdir(parents=True, exist_ok=True)
+        write_record(teacher.work_dir, {'run_key': teacher.key, 'status': 'done', 'seed': 0, 'metrics': {'AP': ap},
+                                        'hardware': {'cpu': cpu}})
+        (teacher.work_dir / WEIGHTS_FILE).write_bytes(b'weights')
+        keep_records([teacher], out)
+    kept = {p.name: json.loads(p.read_text())['metrics']['AP'] for p in (out / 'runs').iterdir()}
+    assert kept == {'teacher-aaaa.json': 30.0, 'teacher-aaaa@intel-xeon-processor.json': 28.0}
+    for here, ap in (('Intel(R) Xeon(R) Processor', 28.0), ('AMD EPYC', 30.0), ('Some ARM core', 30.0)):
+        monkeypatch.setattr(provenance, 'cpu_model', lambda here=here: here)
+        drop_restored(teacher.work_dir)
+        for path in teacher.work_dir.iterdir():
+            path.unlink()
+        [(run, path, record)] = restorable([teacher], out / 'runs')
+        assert record['metrics']['AP'] == ap, here
+    # the same CPU model measuring other numbers (the code under the key changed): the newer record replaces it
+    write_record(teacher.work_dir, {'run_key': teacher.key, 'status': 'done', 'seed': 0, 'metrics': {'AP': 31.0},
+                                    'hardware': {'cpu': 'AMD EPYC'}})
+    (teacher.work_dir / WEIGHTS_FILE).write_bytes(b'weights')
+    keep_records([teacher], out)
+    assert json.loads((out / 'runs' / 'teacher-aaaa.json').read_text())['metrics']['AP'] == 31.0

@@ -16,13 +16,15 @@ is what the pairs themselves show. The claim
 
 Z = 2, about a 95% interval under normal noise. A claim over several rows (B beats each of T1, T2, ...) holds
 where every pair holds and is contradicted where any pair is; the difference shown is that of its weakest pair.
-A pair with no seed finished by both rows leaves the claim 'not run'.
+A pair with no seed finished by both rows leaves the claim 'not run'. A seed whose two runs were measured on
+different CPU models is marked (`crossed`): a run key is bit-identical on one CPU model only (repro.runs.restore),
+so such a pair differs by machine as well as by method.
 """
 from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro.report.tables.results import RowResult
 
@@ -39,6 +41,7 @@ class PairTest:
     diff: float | None  # None: no paired seed
     se: float | None  # None: nothing to judge the difference with
     verdict: str
+    crossed: tuple[tuple[int, str, str], ...] = ()  # (seed, B's CPU model, T's) where the two differ
 
     def interval(self) -> tuple[float, float] | None:
         if self.diff is None or self.se is None:
@@ -73,6 +76,19 @@ def per_seed(result: RowResult, metric: str) -> dict[int, float]:
         if value is not None:
             out[state.seed] = float(value)
     return out
+
+
+def cpu_per_seed(result: RowResult) -> dict[int, str]:
+    """Seed -> the CPU model the row's finished run at that seed was measured on, where its record says."""
+    from repro.runs.restore import cpu_of
+    return {state.seed: cpu_of(state.record or {}) for state in result.done if cpu_of(state.record or {})}
+
+
+def crossed_seeds(pair: PairTest, better: RowResult, than: RowResult) -> PairTest:
+    """The pair with its seeds measured on two different CPU models marked."""
+    b, t = cpu_per_seed(better), cpu_per_seed(than)
+    crossed = tuple((s, b[s], t[s]) for s in pair.seeds if s in b and s in t and b[s] != t[s])
+    return replace(pair, crossed=crossed) if crossed else pair
 
 
 def pair_test(better: dict[int, float], than: dict[int, float], than_id: str, margin: float,
@@ -113,7 +129,8 @@ def judge(spec, results: list[RowResult], default_metric: str, sigmas: dict[str,
     for claim in spec.claims:
         metric = claim.metric or default_metric
         better = per_seed(by_id[claim.better], metric)
-        pairs = tuple(pair_test(better, per_seed(by_id[t], metric), t, claim.margin, sigmas.get(metric)) for t in claim.than)
+        pairs = tuple(crossed_seeds(pair_test(better, per_seed(by_id[t], metric), t, claim.margin, sigmas.get(metric)),
+                                    by_id[claim.better], by_id[t]) for t in claim.than)
         out.append(ClaimResult(claim, metric, combine([p.verdict for p in pairs]), pairs))
     return out
 

@@ -244,11 +244,25 @@ def header_lines(report: TableReport) -> list[str]:
     lines.append(headline(report.claims))
     if report.claims:
         lines.append(noise_sentence(report))
+    machines = machines_sentence(report)
+    if machines:
+        lines.append(machines)
     tally = ', '.join(f'{n} {v}' for v, n in counts(report.results).items())
     if not spec.dataset:  # the row verdicts and the ordering are against published numbers
         lines.append(f'Rows: {tally}.')
         lines.append('Secondary: ' + ordering_sentence(report))
     return lines
+
+
+def machines_sentence(report: TableReport) -> str | None:
+    """Where the finished runs were measured on more than one CPU model: how many on each, and what that means."""
+    from collections import Counter
+    cpus = Counter(r.cpu for r in report.provenance.runs if r.state == 'done' and r.cpu)
+    if len(cpus) < 2:
+        return None
+    each = ', '.join(f'{cpu}: {n}' for cpu, n in cpus.most_common())
+    return (f'Runs measured on {len(cpus)} CPU models ({each} finished runs): a run key gives bit-identical numbers '
+            'on one CPU model only, so a claim whose paired runs ran on two says so beside its difference.')
 
 
 def difference_cell(result: ClaimResult, report: TableReport) -> str:
@@ -262,8 +276,14 @@ def difference_cell(result: ClaimResult, report: TableReport) -> str:
                   if r.verdict == FAILED and r.row.id in (result.claim.better, pair.than)]
         return f'no seed finished by both rows{against}' + (f" ({', '.join(failed)}: failed)" if failed else '')
     if pair.se is None:
-        return f'{pair.diff:+.2f}{against} (one seed, no measured noise)'
-    return f'{pair.diff:+.2f} ± {Z * pair.se:.2f}{against}'
+        text = f'{pair.diff:+.2f}{against} (one seed, no measured noise)'
+    else:
+        text = f'{pair.diff:+.2f} ± {Z * pair.se:.2f}{against}'
+    crossed = {(b, t) for _, b, t in pair.crossed}
+    if crossed:
+        seeds = seeds_text([s for s, _, _ in pair.crossed])
+        text += f"; {seeds} measured on two CPU models ({'; '.join(f'{b} vs {t}' for b, t in sorted(crossed))})"
+    return text
 
 
 def claims_frame(report: TableReport) -> pd.DataFrame:
@@ -303,7 +323,8 @@ def provenance_lines(report: TableReport) -> list[tuple[str, str]]:
 def runs_frame(report: TableReport) -> pd.DataFrame:
     """The runs behind the table, for the footer."""
     return pd.DataFrame([{'Run key': r.key, 'Role': r.role, 'Config': r.config, 'Seed': r.seed, 'State': r.state,
-                          'Rows': ', '.join(r.rows) or '(teacher of others)', 'W&B': r.wandb or DASH}
+                          'CPU': r.cpu or DASH, 'Rows': ', '.join(r.rows) or '(teacher of others)',
+                          'W&B': r.wandb or DASH}
                          for r in report.provenance.runs])
 
 

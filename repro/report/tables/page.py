@@ -24,7 +24,8 @@ def claims_manifest(report: TableReport) -> list[dict]:
     return [{'id': c.claim.id, 'says': c.claim.says, 'source': c.claim.source, 'better': c.claim.better,
              'than': list(c.claim.than), 'margin': c.claim.margin, 'metric': c.metric, 'verdict': c.verdict,
              'difference': difference_cell(c, report),
-             'pairs': [{'than': p.than, 'seeds': list(p.seeds), 'diff': p.diff, 'se': p.se, 'verdict': p.verdict}
+             'pairs': [{'than': p.than, 'seeds': list(p.seeds), 'diff': p.diff, 'se': p.se, 'verdict': p.verdict,
+                        'cpus_differ': [{'seed': s, 'better': b, 'than': t} for s, b, t in p.crossed]}
                        for p in c.pairs]} for c in report.claims]
 
 

@@ -20,6 +20,7 @@ class RunLine:
     state: str
     rows: list[str]
     wandb: str | None  # a W&B run URL, or the folder of an offline run; None where W&B was off
+    cpu: str | None = None  # the CPU model its record was measured on
 
 
 @dataclass
@@ -70,7 +71,7 @@ def table_provenance(spec, runs, states: dict[str, RunState] | None = None) -> T
             records.append(record)
         rows = [r.rpartition('/')[2] for r in run.rows if r.rpartition('/')[0] == spec.id]
         lines.append(RunLine(run.key, run.config, run.seed, run.role, state.state, rows,
-                             wandb_location(run.work_dir, run.key)))
+                             wandb_location(run.work_dir, run.key), (record.get('hardware') or {}).get('cpu')))
     done = [r for r in records if r.get('status') == 'done']
     return TableProvenance(
         runs=lines,
