@@ -13,12 +13,17 @@ PYEOF
 }
 
 mmcv_from_wheels() {  # install the first wheel, from the folders given, that works with this torch
+  # A wheel that works from elsewhere (../shared/wheels) is copied into the cache ($BUILT), so that a clone
+  # anywhere on the machine finds it there, not only one whose ../shared/wheels resolves.
   local dir
   for dir in "$@"; do
     [ -d "$dir" ] && ls "$dir"/mmcv-$MMCV_VERSION-$PY_TAG-*.whl >/dev/null 2>&1 || continue
     log "trying mmcv wheel from $dir"
     pipq --no-deps --force-reinstall --no-index --find-links "$dir" "mmcv==$MMCV_VERSION" || continue
-    mmcv_works && return 0
+    if mmcv_works; then
+      [ "$dir" -ef "$BUILT" ] || { mkdir -p "$BUILT" && cp -n "$dir"/mmcv-$MMCV_VERSION-$PY_TAG-*.whl "$BUILT"/; } || true
+      return 0
+    fi
     log "wheel in $dir does not work with torch $TORCH_TAG; skipping it"
     "$VPY" -m pip uninstall -q -y mmcv
   done

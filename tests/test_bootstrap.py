@@ -33,13 +33,14 @@ def _venv(path):
     return python
 
 
-def _bootstrap_mmcv(tmp_path, venv):
-    """The mmcv step of bootstrap.sh for the venv `venv`, with its cache in tmp_path/cache."""
+def _bootstrap_mmcv(tmp_path, venv, shared=None):
+    """The mmcv step of bootstrap.sh for the venv `venv`, with its cache in tmp_path/cache; `shared` stands for
+    ../shared/wheels."""
     script = f'''set -euo pipefail
         log() {{ echo "[bootstrap] $*" >&2; }}
         pipq() {{ "$VPY" -m pip install -q "$@"; }}
         source {REPO}/scripts/mmcv.sh
-        mmcv_works || mmcv_from_wheels "$BUILT" || build_mmcv'''
+        mmcv_works || mmcv_from_wheels "$BUILT" {shared or tmp_path / 'no-shared'} || build_mmcv'''
     env = {'PATH': '/usr/bin:/bin', 'FAKE_LOG': str(tmp_path / 'calls.log'), 'VPY': str(venv),
            'PY': str(tmp_path / 'base' / 'bin' / 'python'), 'CACHE': str(tmp_path / 'cache'), 'MMCV_VERSION': '2.1.0',
            'PY_TAG': 'cp311', 'TORCH_TAG': '2.13.0+cpu', 'BUILT': str(tmp_path / 'cache' / 'wheels')}
@@ -68,3 +69,20 @@ def test_a_half_made_build_venv_is_made_again(tmp_path):
     calls = (tmp_path / 'calls.log').read_text().splitlines()
     assert any(c.endswith(f'-m venv {half_made.parent.parent}') for c in calls), calls
     assert (half_made.parent.parent / 'pip').exists() and (tmp_path / 'clone' / 'installed').exists()
+
+
+def test_a_shared_wheel_that_works_is_cached_for_clones_elsewhere(tmp_path):
+    """A clone whose ../shared/wheels resolves installs that wheel and copies it into the cache; a later clone
+    elsewhere (in /tmp, where ../shared/wheels does not resolve) installs it from the cache instead of building."""
+    _venv(tmp_path / 'base')
+    shared = tmp_path / 'shared' / 'wheels'
+    shared.mkdir(parents=True)
+    (shared / WHEEL).write_text('a built wheel')
+    first = _bootstrap_mmcv(tmp_path, _venv(tmp_path / 'clone-a'), shared)
+    assert first.wait(timeout=60) == 0, first.stdout.read()
+    assert (tmp_path / 'cache' / 'wheels' / WHEEL).read_text() == 'a built wheel'
+    second = _bootstrap_mmcv(tmp_path, _venv(tmp_path / 'clone-b'))  # no shared folder
+    assert second.wait(timeout=60) == 0, second.stdout.read()
+    calls = (tmp_path / 'calls.log').read_text().splitlines()
+    assert not any(' -m pip wheel ' in c for c in calls), calls
+    assert (tmp_path / 'clone-b' / 'installed').exists()
