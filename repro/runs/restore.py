@@ -22,15 +22,10 @@ from pathlib import Path
 
 from repro.errors import ReproError
 from repro.runs.atomic import atomic_write_json
-from repro.runs.store import (DYNAMICS_FILE, RESTORED, RESULT_FILE, drop_restored, finished, read_dynamics,
-                               read_record, write_record)
+from repro.runs.store import (DYNAMICS_FILE, RESTORED, RESULT_FILE, cpu_of, drop_restored, finished,
+                               read_dynamics, read_record, write_record)
 
 KEPT_DYNAMICS = 'dynamics'  # in a kept record: the run's dynamics.json, written back beside the record on --restore
-
-
-def cpu_of(record: dict) -> str | None:
-    """The CPU model a record was measured on (repro.training.provenance.hardware); None in records made before."""
-    return (record.get('hardware') or {}).get('cpu')
 
 
 def cpu_slug(cpu: str) -> str:

@@ -45,6 +45,11 @@ class RunBusy(ReproError):
     """Another process holds the run's lock."""
 
 
+def cpu_of(record: dict) -> str | None:
+    """The CPU model a record was measured on (repro.training.provenance.hardware); None in records made before."""
+    return (record.get('hardware') or {}).get('cpu')
+
+
 def read_record(work_dir: str | Path) -> dict | None:
     path = Path(work_dir) / RESULT_FILE
     if not path.exists():

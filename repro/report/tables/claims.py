@@ -27,6 +27,7 @@ import statistics
 from dataclasses import dataclass, replace
 
 from repro.report.tables.results import RowResult
+from repro.runs.store import cpu_of
 
 Z = 2.0
 HOLDS, CONTRADICTED, INCONCLUSIVE, NOT_RUN = 'holds', 'contradicted', 'inconclusive', 'not run'
@@ -80,7 +81,6 @@ def per_seed(result: RowResult, metric: str) -> dict[int, float]:
 
 def cpu_per_seed(result: RowResult) -> dict[int, str]:
     """Seed -> the CPU model the row's finished run at that seed was measured on, where its record says."""
-    from repro.runs.restore import cpu_of
     return {state.seed: cpu_of(state.record or {}) for state in result.done if cpu_of(state.record or {})}
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.report.tables.results import RunState, run_state
+from repro.runs.store import cpu_of
 
 
 @dataclass
@@ -71,7 +72,7 @@ def table_provenance(spec, runs, states: dict[str, RunState] | None = None) -> T
             records.append(record)
         rows = [r.rpartition('/')[2] for r in run.rows if r.rpartition('/')[0] == spec.id]
         lines.append(RunLine(run.key, run.config, run.seed, run.role, state.state, rows,
-                             wandb_location(run.work_dir, run.key), (record.get('hardware') or {}).get('cpu')))
+                             wandb_location(run.work_dir, run.key), cpu_of(record)))
     done = [r for r in records if r.get('status') == 'done']
     return TableProvenance(
         runs=lines,
