@@ -323,10 +323,7 @@ def test_pgds_fcos_rows_train_the_fcos_the_authors_trained(method):
 
 # The PGD tables that train with the released gradient clipping so far; the others are switched as they are rerun
 # (FIDELITY.md, PGD, "Gradient clipping").
-CLIPPED_TABLES = ('pgd:table2', 'pgd:table3', 'pgd:table4', 'pgd:table7')
-# PGD's FCOS R101 teacher inherits the FCOS student's clip; the released 3x teacher (work_configs/base/3x_setting.py)
-# does not clip. Removing it changes the key of every PGD FCOS row, so it waits for their rerun.
-KNOWN_CLIPPED_TEACHER = 'configs/teachers/fcos_r101_pgd.py'
+CLIPPED_TABLES = ('pgd:table1', 'pgd:table2', 'pgd:table3', 'pgd:table4', 'pgd:table7')
 
 
 @pytest.mark.parametrize('table', CLIPPED_TABLES)
@@ -342,9 +339,7 @@ def test_pgd_tables_clip_the_students_gradients_like_the_released_1x_setting(tab
     assert {'teacher', 'student', 'distilled'} <= roles
     for run in runs:
         clip = run.compiled.cfg.optim_wrapper.get('clip_grad')
-        if run.config == KNOWN_CLIPPED_TEACHER:  # FIDELITY.md, PGD, "Gradient clipping": a deviation kept for now
-            assert dict(clip) == {'max_norm': 35, 'norm_type': 2}
-        elif run.role == 'teacher':
+        if run.role == 'teacher':
             assert clip is None, run.config
         else:
             assert dict(clip) == {'max_norm': 35, 'norm_type': 2}, run.config
