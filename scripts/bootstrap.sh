@@ -25,9 +25,16 @@ STAMP="$VENV/.repro-bootstrap"
 # (set on some machines) never writes: without it each command compiles them again, a third of a warm --dry-run.
 # Up-to-date files are skipped, so this is instant after the first time.
 compile_harness() { "$VENV/bin/python" -m compileall -q repro benchmarks > /dev/null; }
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_of)" ]; then compile_harness; exit 0; fi
+ready() { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_of)" ]; }
+if ready; then compile_harness; exit 0; fi
 
 log() { echo "[bootstrap] $*" >&2; }
+# Two commands of one clone at once (`make demo` and `make test` in two shells) would both make the venv, and the
+# second would find it half-made ("No module named pip"). One bootstraps under a lock beside the venv; the other
+# waits, then finds the stamp written and goes on.
+exec 8>"$VENV.lock"
+if ! flock -n 8; then log "another bootstrap is setting up $VENV; waiting for it"; flock 8; fi
+if ready; then compile_harness; exit 0; fi
 [ -x "$VENV/bin/python" ] || { log "creating $VENV with $PY"; "$PY" -m venv "$VENV"; }
 VPY="$VENV/bin/python"
 pipq() { "$VPY" -m pip install -q --disable-pip-version-check "$@"; }

@@ -1,5 +1,5 @@
-"""scripts/mmcv.sh, which bootstrap.sh sources: two bootstraps at once on one machine build mmcv once, and a build
-venv left half-made is made again. The interpreters are fakes (bash) that log each call, create files where venv
+"""scripts/bootstrap.sh and the scripts/mmcv.sh it sources: two bootstraps at once on one machine build mmcv once,
+two of one clone make its venv once, and a build venv left half-made is made again. The interpreters are fakes (bash) that log each call, create files where venv
 and pip would, and take a while over the slow steps, so the test runs in seconds and needs no network."""
 import subprocess
 import textwrap
@@ -13,7 +13,7 @@ FAKE_PYTHON = textwrap.dedent(r'''
     here=$(cd "$(dirname "$0")/.." && pwd)
     echo "$here $*" >> "$FAKE_LOG"
     case "$*" in
-      "-m venv "*) d=${@: -1}; mkdir -p "$d/bin"; cp "$0" "$d/bin/python"; sleep 0.3; touch "$d/pip" ;;
+      "-m venv "*) d=${@: -1}; mkdir -p "$d/bin"; cp "$0" "$d/bin/python"; sleep ${FAKE_VENV_S:-0.3}; touch "$d/pip" ;;
       "-m pip --version") [ -f "$here/pip" ] ;;
       "-m pip wheel "*) sleep 1; touch "${@: -2:1}/''' + WHEEL + r'''" ;;
       "-m pip install "*"--find-links "*) for a; do [ "$prev" = --find-links ] && dir=$a; prev=$a; done
@@ -21,6 +21,9 @@ FAKE_PYTHON = textwrap.dedent(r'''
       "-m pip uninstall "*) rm -f "$here/installed" ;;
       "- 2.1.0") [ -f "$here/installed" ] ;;
       "-c "*cuda*) exit 1 ;;
+      "-c "*version_info*) echo cp311 ;;
+      "-c "*__version__*) echo 2.13.0+cpu ;;
+      "-m pip install "*) [ -f "$here/pip" ] || { echo "$here/bin/python: No module named pip" >&2; exit 1; } ;;
     esac
 ''').lstrip()
 
@@ -86,3 +89,28 @@ def test_a_shared_wheel_that_works_is_cached_for_clones_elsewhere(tmp_path):
     calls = (tmp_path / 'calls.log').read_text().splitlines()
     assert not any(' -m pip wheel ' in c for c in calls), calls
     assert (tmp_path / 'clone-b' / 'installed').exists()
+
+
+def test_two_bootstraps_of_one_clone_at_once_make_its_venv_once(tmp_path):
+    """`make demo` and `make test` started together in a fresh clone: without a lock, the second found the venv's
+    python the first had just created, and failed on it with 'No module named pip'. The venv takes 2 s to make here,
+    and the second starts 0.5 s after the first."""
+    import time
+    base = _venv(tmp_path / 'base')
+    wheelhouse = tmp_path / 'wheelhouse'
+    wheelhouse.mkdir()
+    (wheelhouse / WHEEL).write_text('a built wheel')
+    env = {'PATH': '/usr/bin:/bin', 'FAKE_LOG': str(tmp_path / 'calls.log'), 'FAKE_VENV_S': '2', 'PYTHON': str(base),
+           'REPRO_VENV': str(tmp_path / 'venv'), 'REPRO_CACHE': str(tmp_path / 'cache'),
+           'REPRO_WHEELHOUSE': str(wheelhouse), 'HOME': str(tmp_path)}
+    procs = []
+    for _ in range(2):
+        procs.append(subprocess.Popen(['bash', str(REPO / 'scripts' / 'bootstrap.sh')], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        time.sleep(0.5)
+    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    calls = (tmp_path / 'calls.log').read_text().splitlines()
+    assert sum(' -m venv ' in c for c in calls) == 1, calls
+    assert 'another bootstrap is setting up' in outputs[1], outputs
+    assert (tmp_path / 'venv' / '.repro-bootstrap').exists() and (tmp_path / 'venv' / 'installed').exists()
