@@ -4,7 +4,7 @@ A spec names its paper and table number, the metric columns and the rows. Each r
 config under configs/ plus `key=value` overrides, the syntax of repro.plan.compile.apply_overrides) and the
 paper's published numbers, one per metric column, a printed "—" being null. `defaults.overrides` are prepended
 to the overrides of every row whose role is in `defaults.roles` (all roles unless given); a row's own override
-of the same key wins. `claims` states what the paper says about the table, each claim naming its rows and the
+of the same key wins. `defaults: <name>` takes a block several specs share from SHARED_DEFAULTS. `claims` states what the paper says about the table, each claim naming its rows and the
 sentence or cells it comes from (repro.tables.claims). The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
 error naming the file and the field. Whether the configs exist is checked separately (`missing_configs`), so
 specs may name configs that are still being written.
@@ -45,6 +45,18 @@ _ROW_FIELDS = dict(required=('id', 'label', 'role', 'run', 'published'),
                    optional=('group', 'note', 'printed', 'params'))
 _RUN_FIELDS = dict(required=('config',), optional=('overrides', 'train'))
 _DEFAULTS_FIELDS = dict(required=('overrides',), optional=('roles',))
+
+# The defaults blocks several tables share, by name (`defaults: pgd_1x_setting` in a spec), each with its reason.
+SHARED_DEFAULTS = {
+    # The PGD authors trained every student and distilled run with their 1x setting, which clips the gradient norm
+    # at 35 (work_configs/base/1x_setting.py and crowdhuman_1x_setting.py: grad_clip max_norm 35; the teachers' 3x
+    # setting does not clip); mmdet's configs do not. FIDELITY.md, PGD, "Gradient clipping".
+    'pgd_1x_setting': dict(overrides=['+optim_wrapper.clip_grad.max_norm=35', '+optim_wrapper.clip_grad.norm_type=2'],
+                           roles=['student', 'distilled']),
+    # CrossKD's ablations (Tables 1-4, 10, 11) distil a GFL R50 teacher into a GFL R18 student.
+    'crosskd_gfl_r50_to_r18': dict(
+        overrides=['teacher.config=configs/teachers/gfl_r50.py', 'model.backbone.depth=18'], roles=['distilled']),
+}
 
 
 @dataclass(frozen=True)
@@ -267,7 +279,13 @@ def load_spec(path: str | Path) -> TableSpec:
             check.fail(f'metrics[{i}]', f'{metric} listed twice')
     default_overrides, default_roles = (), ROLES
     if 'defaults' in data:
-        defaults = check.mapping(data['defaults'], 'defaults', _DEFAULTS_FIELDS)
+        defaults = data['defaults']
+        if isinstance(defaults, str):
+            if defaults not in SHARED_DEFAULTS:
+                check.fail('defaults', f"unknown shared defaults {defaults!r}; expected one of "
+                           f"{', '.join(SHARED_DEFAULTS)} or a mapping with overrides (and roles)")
+            defaults = SHARED_DEFAULTS[defaults]
+        defaults = check.mapping(defaults, 'defaults', _DEFAULTS_FIELDS)
         default_overrides = check.overrides(defaults['overrides'], 'defaults.overrides')
         if 'roles' in defaults:
             default_roles = tuple(check.seq(defaults['roles'], 'defaults.roles'))

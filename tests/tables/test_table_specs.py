@@ -9,7 +9,8 @@ import pytest
 from conftest import PYTHON, REPO
 from repro import run as repro_run
 from repro.errors import ReproError
-from repro.tables.spec import SPEC_DIR, check_configs, load_all, load_spec, missing_configs, resolve
+from repro.tables.spec import (SHARED_DEFAULTS, SPEC_DIR, check_configs, load_all, load_spec, missing_configs,
+                               resolve)
 
 SPECS = load_all()
 SPEC_FILES = sorted(SPEC_DIR.glob('*.yaml'))
@@ -140,6 +141,7 @@ rows:
     run: {config: configs/methods/crosskd_gfl.py, overrides: [model.backbone.depth=34, distill.layer=2]}
     published: {AP: 38.7, AP50: 56.3}
 """
+GOOD_DEFAULTS = GOOD[GOOD.index('defaults:'):GOOD.index('rows:')].rstrip()
 
 
 def write(tmp_path, text, name='crosskd_table1.yaml'):
@@ -153,6 +155,18 @@ def test_good_spec_and_override_precedence(tmp_path):
     assert spec.id == 'crosskd:table1' and spec.row('student').published == {'AP': 35.8, 'AP50': None}
     assert spec.row('kd').run.overrides == (  # the row's own depth wins over the default's
         'teacher.config=configs/detectors/gfl_r50.py', 'model.backbone.depth=34', 'distill.layer=2')
+
+
+def test_shared_defaults_by_name_are_the_block_written_out(tmp_path):
+    """`defaults: <name>` is SHARED_DEFAULTS[name] written into the spec: the same rows, the same runs."""
+    block = SHARED_DEFAULTS['pgd_1x_setting']
+    written = f"defaults:\n  overrides: [{', '.join(block['overrides'])}]\n  roles: [{', '.join(block['roles'])}]"
+    named = load_spec(write(tmp_path, GOOD.replace(GOOD_DEFAULTS, 'defaults: pgd_1x_setting')))
+    (tmp_path / 'written').mkdir()
+    expected = load_spec(write(tmp_path / 'written', GOOD.replace(GOOD_DEFAULTS, written)))
+    assert named.rows == expected.rows and named.default_roles == ('student', 'distilled')
+    assert named.row('student').run.overrides == (
+        '+optim_wrapper.clip_grad.max_norm=35', '+optim_wrapper.clip_grad.norm_type=2')
 
 
 @pytest.mark.parametrize('old, new, field', [
@@ -175,6 +189,8 @@ def test_good_spec_and_override_precedence(tmp_path):
     ('distill.layer=2]', 'distill.layer=2, distill.layer=3]', "rows[1] (kd).run.overrides[2]: override key"),
     ('model.backbone.depth=18,', 'model.backbone.depth=,', 'defaults.overrides[0]: bad override'),
     ('roles: [distilled]', 'roles: [distiled]', 'defaults.roles[0]:'),
+    (GOOD_DEFAULTS, 'defaults: pgd_2x_setting', "defaults: unknown shared defaults 'pgd_2x_setting'; expected one of"),
+    (GOOD_DEFAULTS, 'defaults: [pgd_1x_setting]', 'defaults: expected a mapping'),
     ('config: configs/detectors/gfl_r18.py', 'config: detectors/gfl_r18.py', 'rows[0] (student).run.config:'),
     ('config: configs/detectors/gfl_r18.py', 'config: configs/../x.py', 'rows[0] (student).run.config:'),
     ('config: configs/detectors/gfl_r18.py}', 'config: configs/detectors/gfl_r18.py, override: []}',
