@@ -4,8 +4,9 @@ A spec names its paper and table number, the metric columns and the rows. Each r
 config under configs/ plus `key=value` overrides, the syntax of repro.plan.compile.apply_overrides) and the
 paper's published numbers, one per metric column, a printed "—" being null. `defaults.overrides` are prepended
 to the overrides of every row whose role is in `defaults.roles` (all roles unless given); a row's own override
-of the same key wins. `defaults: <name>` takes a block several specs share from SHARED_DEFAULTS. `claims` states what the paper says about the table, each claim naming its rows and the
-sentence or cells it comes from (repro.tables.claims). The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
+of the same key wins; `defaults: <name>` takes a block several specs share from SHARED_DEFAULTS. `claims`
+states what the paper says about the table, each claim naming its rows and the sentence or cells it comes from
+(repro.tables.claims). The loader is strict: an unknown or missing field, a wrong type or a duplicate key is an
 error naming the file and the field. Whether the configs exist is checked separately (`missing_configs`), so
 specs may name configs that are still being written.
 """
