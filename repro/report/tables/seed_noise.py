@@ -26,7 +26,7 @@ class SeedNoise:
     profile: str
     metric: str
     sigma: float  # pooled sample standard deviation of one run's metric over seeds
-    rows: dict[str, dict]  # row name -> {'seeds': [...], 'values': [...], 'std': ...}
+    rows: dict[str, dict]  # row name (a config, or TABLE/ROW) -> {'config', 'overrides', 'seeds', 'values', 'std', ...}
     commits: list[str]  # the code the runs were made with
     current: bool  # whether today's code and profile give the measured runs their recorded keys
     path: Path
@@ -50,15 +50,16 @@ def same_runs(profile: str, rows: dict) -> bool:
     """Whether every measured run's recorded key is the one today's code and profile give its config and seed: a
     change of the profile file that leaves these runs alone (another detector family's schedule) keeps the
     measurement."""
-    keys = [(config, seed, key) for config, row in rows.items()
+    keys = [(row.get('config', name), tuple(row.get('overrides', ())), seed, key) for name, row in rows.items()
             for seed, key in zip(row['seeds'], row.get('run_keys') or [None] * len(row['seeds']))]
-    return bool(keys) and all(key is not None and _run_key(config, profile, seed) == key for config, seed, key in keys)
+    return bool(keys) and all(key is not None and _run_key(config, overrides, profile, seed) == key
+                              for config, overrides, seed, key in keys)
 
 
 @functools.lru_cache(maxsize=None)
-def _run_key(config: str, profile: str, seed: int) -> str:
+def _run_key(config: str, overrides: tuple[str, ...], profile: str, seed: int) -> str:
     from repro.plan.compile import compile_config
-    return compile_config(REPO_ROOT / config, profile, seed=seed).run_key
+    return compile_config(REPO_ROOT / config, profile, overrides=list(overrides), seed=seed).run_key
 
 
 def measured_noise(profile: str, metric: str, folder: Path | None = None) -> SeedNoise | None:
