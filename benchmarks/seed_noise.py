@@ -43,14 +43,22 @@ def row_run(name: str) -> tuple[str, list[str]]:
     return run.config, list(run.overrides)
 
 
-def finished_runs(store: Path, profile: str, config: str, overrides: list[str] = ()) -> list[dict]:
-    """The done records under store/profile of `config` run with `overrides`, and those the measurement kept in
-    benchmarks/seed_noise/runs/ (a run of another machine's store), one per seed: the run whose key is the key
-    today's code and profile give that seed (a run of an earlier profile or config is another run)."""
+def kept_dirs(folder: Path | None) -> list[Path]:
+    """Where kept records are looked for: the measurement's own runs/ (`folder`, default benchmarks/seed_noise/),
+    then, for a measurement written elsewhere with --out, those of the one claim verdicts use."""
+    return list(dict.fromkeys([(folder or NOISE_DIR) / 'runs', NOISE_DIR / 'runs']))
+
+
+def finished_runs(store: Path, profile: str, config: str, overrides: list[str] = (),
+                  folder: Path | None = None) -> list[dict]:
+    """The done records under store/profile of `config` run with `overrides`, and those kept in kept_dirs(folder)
+    (runs of another machine's store), one per seed: the run whose key is the key today's code and profile give
+    that seed (a run of an earlier profile or config is another run)."""
     from repro.plan.compile import compile_config
     by_seed: dict[int, list[dict]] = {}
     stem = Path(config).stem
-    paths = [*sorted((store / profile).glob(f'{stem}-*/result.json')), *sorted(NOISE_DIR.glob(f'runs/{stem}-*.json'))]
+    paths = [*sorted((store / profile).glob(f'{stem}-*/result.json')),
+             *(path for kept in kept_dirs(folder) for path in sorted(kept.glob(f'{stem}-*.json')))]
     for path in paths:
         record = json.loads(path.read_text())
         if record.get('status') == 'done' and record.get('metrics'):
@@ -67,15 +75,15 @@ def kept_name(record: dict) -> str:
     return f"{Path(record['config']).stem}-{record['run_key']}.json"
 
 
-def kept_or_new(record: dict, metric: str) -> dict:
-    """The record kept in benchmarks/seed_noise/runs/ for this run key, where there is one (it names the commit and
-    time of the run first measured; a later run of the same key, or the store's restored copy of the kept record,
+def kept_or_new(record: dict, metric: str, folder: Path | None = None) -> dict:
+    """The record kept in kept_dirs(folder) for this run key, where there is one (it names the commit and time of
+    the run first measured; a later run of the same key, or the store's restored copy of the kept record,
     adds nothing), else the store's. A kept record whose metric differs from the store's run of the same key on the
     same CPU model is refused: one key must give one result on one machine. From another CPU model (or beside a
     record too old to name one, as repro.runs.restore.keep_records treats it), the kept record stays the
     measurement's, and a line says so."""
-    path = NOISE_DIR / 'runs' / kept_name(record)
-    kept = kept_record(path, record['run_key'])
+    paths = [d / kept_name(record) for d in kept_dirs(folder)]
+    path, kept = next(((p, k) for p, k in ((p, kept_record(p, record['run_key'])) for p in paths) if k), (None, None))
     if kept is None:
         return record
     ours, theirs = record['metrics'][metric], kept.get('metrics', {}).get(metric)
@@ -96,11 +104,15 @@ def main(argv=None) -> None:
     parser.add_argument('--rows', '--configs', dest='rows', nargs='+', required=True,
                         help='configs (run without overrides) or table rows as TABLE/ROW, e.g. pgd:table1/atss_pgd')
     parser.add_argument('--write', action='store_true', help=f'record the result in {NOISE_DIR}')
+    parser.add_argument('--out', help=f'with --write: another folder than {NOISE_DIR}, for a measurement that claim '
+                                      'verdicts do not use (such as benchmarks/seed_noise/val100/)')
     args = parser.parse_args(argv)
+    folder = Path(args.out) if args.out else NOISE_DIR
     rows, records, commits = {}, [], set()
     for name in args.rows:
         config, overrides = row_run(name)
-        runs = [kept_or_new(r, args.metric) for r in finished_runs(Path(args.store), args.profile, config, overrides)]
+        runs = [kept_or_new(r, args.metric, folder)
+                for r in finished_runs(Path(args.store), args.profile, config, overrides, folder)]
         if len(runs) < 2:
             raise SystemExit(f'{name}: {len(runs)} finished seed(s) in {args.store}; need at least 2')
         values = [float(r['metrics'][args.metric]) for r in runs]
@@ -115,14 +127,15 @@ def main(argv=None) -> None:
     print(f'pooled std {sigma:.3f} {args.metric} over {len(rows)} rows ({dof} degrees of freedom)')
     if not args.write:
         return
-    out = NOISE_DIR / f'{args.profile}.json'
+    out = folder / f'{args.profile}.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(profile=args.profile, metric=args.metric, sigma=round(sigma, 3), dof=dof,
                                    rows=rows, commits=sorted(commits),
                                    profile_sha=profile_sha(profile_file(args.profile).read_bytes()),
-                                   made_by='python benchmarks/seed_noise.py --write ' +
-                                           ' '.join(['--rows', *args.rows])), indent=1) + '\n')
-    runs_dir = NOISE_DIR / 'runs'
+                                   made_by=' '.join(['python benchmarks/seed_noise.py --write', *(
+                                       ['--out', args.out] if args.out else []), '--rows', *args.rows])),
+                              indent=1) + '\n')
+    runs_dir = folder / 'runs'
     runs_dir.mkdir(exist_ok=True)
     kept = {kept_name(record): record['_path'] for record in records}
     for name, path in kept.items():

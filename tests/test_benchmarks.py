@@ -274,7 +274,8 @@ def test_seed_noise_measures_a_table_row_as_the_table_runs_it(tmp_path, monkeypa
     """A row named TABLE/ROW is measured on the runs of that row's config with the row's overrides (PGD Table 1's
     ATSS student clips its gradients): the same config's run without them is another run and is not used. The
     measurement records the config and overrides, so that it stays current while the row's runs keep their keys.
-    A name that is neither a config nor a table's row is refused in one line."""
+    --out writes a measurement of its own elsewhere. A name that is neither a config nor a table's row is refused
+    in one line."""
     import benchmarks.seed_noise as seed_noise
     from repro.plan.compile import compile_config
     from repro.profiles import REPO_ROOT
@@ -300,6 +301,14 @@ def test_seed_noise_measures_a_table_row_as_the_table_runs_it(tmp_path, monkeypa
     data = json.loads((noise_dir / 'tiny.json').read_text())
     (noise_dir / 'tiny.json').write_text(json.dumps({**data, 'profile_sha': 'another-profile'}))
     assert measured_noise('tiny', 'AP', noise_dir).current  # the row's runs keep their keys under today's code
+    # --out writes a measurement verdicts do not use; the records kept by theirs count where the store has none
+    shutil.rmtree(tmp_path / 'store')
+    before = sorted(p.name for p in noise_dir.rglob('*'))
+    other = tmp_path / 'other'
+    seed_noise.main(['--store', str(tmp_path / 'store'), '--rows', 'pgd:table1/atss_student', '--write',
+                     '--out', str(other)])
+    assert json.loads((other / 'tiny.json').read_text())['rows']['pgd:table1/atss_student']['values'] == [15.0, 16.0]
+    assert len(list((other / 'runs').glob('*.json'))) == 2 and sorted(p.name for p in noise_dir.rglob('*')) == before
     for bad, says in (('pgd:table1/nope', "pgd:table1 has no row 'nope'"), ('atss', 'name a config'),
                       ('pgd:table99/x', 'pgd:table99')):
         with pytest.raises(SystemExit, match=says) as err:
