@@ -5,8 +5,8 @@ For each named row (a config run with no overrides, or TABLE/ROW: that table row
 such as the gradient clipping of PGD's tables; its runs over every seed the store has finished), prints the AP of
 each seed, the mean and the sample standard deviation, and the pooled standard deviation over the rows (each row's
 variance weighted by its degrees of freedom). With --write it records them in benchmarks/seed_noise/<profile>.json,
-which claim verdicts read (repro.report.tables.seed_noise), and copies the records used into
-benchmarks/seed_noise/runs/, removing an earlier measurement's records from there. Only runs whose key is the one
+which claim verdicts read (repro.report.tables.seed_noise), or in --out's folder, and copies the records used into
+the folder's runs/, removing an earlier measurement's records from there. Only runs whose key is the one
 today's code and profile give are used, and the profile file's hash is recorded with them, so a later change to the
 profile file marks the measurement stale until it is measured again.
 """
@@ -31,6 +31,9 @@ def row_run(name: str) -> tuple[str, list[str]]:
     """The config and overrides a row names: a config path as it is, or TABLE/ROW (pgd:table1/atss_pgd) as that
     table's row runs."""
     if name.endswith('.py'):
+        if not (REPO_ROOT / name).is_file():
+            raise SystemExit(f'{name}: no such config (a path relative to the repository, such as '
+                             'configs/detectors/gfl_r50.py)')
         return name, []
     table, sep, row_id = name.rpartition('/')
     if not sep:

@@ -313,6 +313,7 @@ def test_seed_noise_measures_a_table_row_as_the_table_runs_it(tmp_path, monkeypa
     assert json.loads((other / 'tiny.json').read_text())['rows']['pgd:table1/atss_student']['values'] == [15.0, 16.0]
     assert len(list((other / 'runs').glob('*.json'))) == 2 and sorted(p.name for p in noise_dir.rglob('*')) == before
     for bad, says in (('pgd:table1/nope', "pgd:table1 has no row 'nope'"), ('atss', 'name a config'),
+                      ('configs/nope.py', 'no such config'),
                       ('pgd:table99/x', 'pgd:table99')):
         with pytest.raises(SystemExit, match=says) as err:
             seed_noise.main(['--store', str(tmp_path / 'store'), '--rows', bad])
