@@ -85,9 +85,11 @@ def kept_or_new(record: dict, metric: str, folder: Path | None = None) -> dict:
     same CPU model is refused: one key must give one result on one machine. From another CPU model (or beside a
     record too old to name one, as repro.runs.restore.keep_records treats it), the kept record stays the
     measurement's, and a line says so."""
-    paths = [d / kept_name(record) for d in kept_dirs(folder)]
-    path, kept = next(((p, k) for p, k in ((p, kept_record(p, record['run_key'])) for p in paths) if k), (None, None))
-    if kept is None:
+    for path in (d / kept_name(record) for d in kept_dirs(folder)):
+        kept = kept_record(path, record['run_key'])
+        if kept is not None:
+            break
+    else:
         return record
     ours, theirs = record['metrics'][metric], kept.get('metrics', {}).get(metric)
     if theirs != ours:
