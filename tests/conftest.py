@@ -1,6 +1,8 @@
 """Shared fixtures: an isolated cache for generated data, and the overrides that make a tiny run take seconds."""
+import atexit
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -9,13 +11,24 @@ import pytest
 
 import repro  # noqa: F401  before any test imports torch: caps its CPU kernels at AVX2 (repro/__init__.py)
 
+
+
+def session_folder(variable: str, prefix: str) -> None:
+    """Point `variable` at a new temporary folder unless it is set, and remove that folder when this process exits.
+    Under xdist the controller makes it and the workers inherit the variable, so one folder serves the session and
+    is removed with it: a suite that left its checkpoints behind filled a CI machine's disk (about 1 GB a run)."""
+    if variable not in os.environ:
+        os.environ[variable] = folder = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 # Generated datasets go to a per-session cache, never to the user's ~/.cache/repro.
-os.environ.setdefault('REPRO_CACHE', tempfile.mkdtemp(prefix='repro-test-cache-'))
-os.environ.setdefault('REPRO_WORK_DIRS', tempfile.mkdtemp(prefix='repro-test-work-dirs-'))
-os.environ.setdefault('REPRO_REPORTS', tempfile.mkdtemp(prefix='repro-test-reports-'))  # not the repo's reports/
+session_folder('REPRO_CACHE', 'repro-test-cache-')
+session_folder('REPRO_WORK_DIRS', 'repro-test-work-dirs-')
+session_folder('REPRO_REPORTS', 'repro-test-reports-')  # not the repo's reports/
 os.environ.setdefault('REPRO_WANDB', 'disabled')  # W&B's own tests turn it on (offline)
 # Checkpoints named by URL are looked up in a per-session folder and never downloaded (repro/training/weights.py).
-os.environ.setdefault('REPRO_WEIGHTS', tempfile.mkdtemp(prefix='repro-test-weights-'))
+session_folder('REPRO_WEIGHTS', 'repro-test-weights-')
 os.environ.setdefault('REPRO_OFFLINE', '1')
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -9,6 +9,7 @@ through the store's per-run lock, never trained twice).
 from __future__ import annotations
 
 import functools
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,12 +78,13 @@ def failure_reason() -> str:
     from repro.profiles import CONFIG_DIR
     register_all_modules()
     model = MODELS.build(compile_config(CONFIG_DIR / 'detectors/gfl_r50.py', 'tiny', TEACHER).cfg.model)
-    path = Path(__import__('tempfile').mkdtemp()) / 'empty.pth'
-    torch.save({'state_dict': {}}, path)
-    try:
-        load_teacher(model, str(path))
-    except ReproError as err:
-        return f'{type(err).__name__}: {err}'
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / 'empty.pth'
+        torch.save({'state_dict': {}}, path)
+        try:
+            load_teacher(model, str(path))
+        except ReproError as err:
+            return f'{type(err).__name__}: {err}'
     raise AssertionError('an empty checkpoint loaded')
 
 
