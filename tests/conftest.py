@@ -12,7 +12,6 @@ import pytest
 import repro  # noqa: F401  before any test imports torch: caps its CPU kernels at AVX2 (repro/__init__.py)
 
 
-
 def session_folder(variable: str, prefix: str) -> None:
     """Point `variable` at a new temporary folder unless it is set, and remove that folder when this process exits.
     Under xdist the controller makes it and the workers inherit the variable, so one folder serves the session and
