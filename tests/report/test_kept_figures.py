@@ -1,6 +1,7 @@
 """Figures survive a reclaimed machine: a report rendered again from kept records (no weights) keeps the figures
 its earlier render drew from the same runs, and draws the training dynamics again from what the records carry."""
 import json
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -35,6 +36,33 @@ def test_a_figure_is_kept_only_while_every_run_it_names_is_finished(tmp_path):
     assert kept_figure(SimpleNamespace(id='x:table2'), _runs(), tmp_path, 'detections') is None
     path.unlink()
     assert kept_figure(spec, _runs(aaaaaaaaaaaa='done', bbbbbbbbbbbb='done'), tmp_path, 'detections') is None
+
+
+def test_a_teacher_figure_is_not_drawn_again_from_fewer_teachers_than_the_kept_one(tmp_path, monkeypatch):
+    """Some teachers trained again here (weights), the others put back from kept records (none): drawing now would
+    show fewer teachers than the earlier render, from the same run keys, so that one is kept."""
+    from repro.report.figures import quality
+    spec = SimpleNamespace(id='x:table1')
+    path = _earlier_render(tmp_path, 'masking_curve')
+    weights = tmp_path / 'epoch_1.pth'
+    weights.write_bytes(b'w')
+    os.utime(weights, (path.stat().st_mtime + 10,) * 2)  # trained after the earlier render
+    runs = _runs(aaaaaaaaaaaa='done', bbbbbbbbbbbb='done')
+    only_a = ({'FCOS': (runs[0], weights)}, {'ATSS': 'teacher run bbbbbbbbbbbb has no weights here'})
+    monkeypatch.setattr(quality, 'pick_teachers', lambda _: only_a)
+    done, missing, got, figure = quality.teachers_figure(spec, runs, tmp_path / 'figures', 'masking_curve', 'T', 'mask')
+    assert got == path and figure.caption == f'Drawn. {KEPT_NOTE}' and missing == {} and list(done) == ['FCOS']
+
+    runs = _runs(aaaaaaaaaaaa='done', bbbbbbbbbbbb='pending')  # the kept one names a run no longer finished
+    only_a = ({'FCOS': (runs[0], weights)}, {'ATSS': 'teacher run bbbbbbbbbbbb is pending'})
+    done, missing, got, figure = quality.teachers_figure(spec, runs, tmp_path / 'figures', 'masking_curve', 'T', 'mask')
+    assert got.name == 'masking_curve-aaaaaaaaaaaa.png' and figure is None and missing == only_a[1]  # drawn anew
+
+    runs = _runs(aaaaaaaaaaaa='done', bbbbbbbbbbbb='done')
+    both = ({'FCOS': (runs[0], weights), 'ATSS': (runs[1], weights)}, {'GFL': 'no teacher run in this table'})
+    monkeypatch.setattr(quality, 'pick_teachers', lambda _: both)
+    done, missing, got, figure = quality.teachers_figure(spec, runs, tmp_path / 'figures', 'masking_curve', 'T', 'mask')
+    assert got == path and missing == both[1] and figure is None  # as many teachers: drawn again (weights newer)
 
 
 @pytest.mark.slow

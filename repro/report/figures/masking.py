@@ -132,7 +132,7 @@ def cached_curve(run, weights: Path, cache_dir: Path, percents=PERCENTS) -> dict
 def masking_figure(spec, runs, profile: str, fig_dir: Path) -> Figure | None:
     """The figure for a table with teacher runs of the five detectors (see repro.report.figures.quality.teachers_figure)."""
     from repro.runs.store import read_record
-    target = teachers_figure(runs, fig_dir, 'masking_curve', TITLE, 'mask the predictions of')
+    target = teachers_figure(spec, runs, fig_dir, 'masking_curve', TITLE, 'mask the predictions of')
     if target is None:
         return None
     done, missing, path, figure = target

@@ -137,16 +137,25 @@ def missing_note(missing: dict[str, str]) -> str:
     return '; '.join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
 
 
-def teachers_figure(runs, fig_dir: Path, name: str, title: str, purpose: str):
+def teachers_figure(spec, runs, fig_dir: Path, name: str, title: str, purpose: str):
     """What the figures drawn from the five detectors' teachers share: (finished teachers, missing ones, the PNG
     path named by the teachers' run keys, the figure already drawn there or None); None when the table has no such
-    teacher. No finished teacher at all is a ReproError saying what could not be done (`purpose`)."""
+    teacher. No finished teacher at all is a ReproError saying what could not be done (`purpose`).
+
+    Where some teachers have weights here and others were put back from kept records without them, the table's
+    earlier render may show more teachers, from runs still finished under the same keys (repro.report.figures.
+    kept_figure): that figure is kept, with nothing missing, rather than drawn again with fewer columns."""
     picked = pick_teachers(runs)
     if picked is None:
         return None
     done, missing = picked
     if not done:
         raise ReproError(f'no finished teacher run to {purpose} ({missing_note(missing)})')
+    if missing:
+        from repro.report.figures import RUN_KEY, kept_figure
+        kept = kept_figure(spec, runs, fig_dir.parent, name)
+        if kept is not None and len(set(RUN_KEY.findall(kept.path.name))) > len(done):
+            return done, {}, kept.path, kept
     path = fig_dir / f"{name}-{'-'.join(run.key for run, _ in done.values())}.png"
     return done, missing, path, cached_figure(name, title, path, [w for _, w in done.values()])
 
@@ -154,7 +163,7 @@ def teachers_figure(runs, fig_dir: Path, name: str, title: str, purpose: str):
 def quality_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMAGES) -> Figure | None:
     """The figure for a table with teacher runs of the five detectors; the missing ones are named in the caption.
     Tables sharing the teachers share the figure (named by their run keys)."""
-    target = teachers_figure(runs, fig_dir, 'quality_heatmaps', TITLE, 'draw quality heatmaps from')
+    target = teachers_figure(spec, runs, fig_dir, 'quality_heatmaps', TITLE, 'draw quality heatmaps from')
     if target is None:
         return None
     done, missing, path, hit = target
