@@ -2,6 +2,7 @@
 its earlier render drew from the same runs, and draws the training dynamics again from what the records carry."""
 import json
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -94,3 +95,20 @@ def test_a_report_rendered_again_from_kept_records_keeps_its_figures(tmp_path):
     write_report(spec, runs, 'tiny', out, wandb='disabled', echo=False)
     notes = json.loads((out / 'crosskd_table94.json').read_text())['figure_notes']
     assert any(n.startswith('detections: not drawn') for n in notes)
+
+
+def test_the_detections_figure_is_not_drawn_again_from_fewer_runs_than_the_kept_one(tmp_path, monkeypatch):
+    """One group's teacher, student and distilled run have weights here, the earlier render drew two groups: kept."""
+    from repro.report.figures import detections
+    keys = ('aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc', 'dddddddddddd', 'eeeeeeeeeeee', 'ffffffffffff')
+    path = _earlier_render(tmp_path, 'detections', keys)
+    spec = SimpleNamespace(id='x:table1', path=Path('x_table1.yaml'))
+    runs = _runs(**dict.fromkeys(keys, 'done'))
+    monkeypatch.setattr(detections, 'pick_triples', lambda spec, runs: [tuple(runs[:3])])
+    monkeypatch.setattr(detections, 'weights_of', lambda run: path)
+    monkeypatch.setattr(detections, 'labels', lambda spec, triples: ['x'])
+    monkeypatch.setattr(detections, 'draw', lambda *a: 'drawn')
+    figure = detections.detections_figure(spec, runs, 'tiny', tmp_path / 'figures')
+    assert figure.path == path and figure.caption == f'Drawn. {KEPT_NOTE}'
+    runs = _runs(**dict.fromkeys(keys[:5], 'done'), ffffffffffff='pending')  # the kept one is no longer valid
+    assert detections.detections_figure(spec, runs, 'tiny', tmp_path / 'figures') == 'drawn'

@@ -87,3 +87,10 @@ def kept_figure(spec, runs, out_dir: Path, name: str) -> Figure | None:
     caption = entry.get('caption', '')
     return Figure(name, entry.get('title', name), path,
                   caption if caption.endswith(KEPT_NOTE) else f'{caption} {KEPT_NOTE}'.strip(), data)
+
+
+def fuller_kept_figure(spec, runs, out_dir: Path, name: str, runs_now: int) -> Figure | None:
+    """kept_figure, where it names more runs than the `runs_now` a maker could draw from now: some of its runs were
+    put back from kept records without weights, and drawing again would lose them (rows, teachers)."""
+    kept = kept_figure(spec, runs, out_dir, name)
+    return kept if kept is not None and len(set(RUN_KEY.findall(kept.path.name))) > runs_now else None

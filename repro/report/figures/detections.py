@@ -110,6 +110,9 @@ def detections_figure(spec, runs, profile: str, fig_dir: Path, images: int = IMA
     # the table's stem too: its labels name the table's rows, and a run may be a row of several tables
     path = fig_dir / f'detections-{spec.path.stem}-{keys}.png'
     hit = cached_figure('detections', TITLE, path, [weights_of(r) for trio in triples for r in trio])
+    if hit is None:  # the earlier render's, where it shows more runs than those with weights here
+        from repro.report.figures import fuller_kept_figure
+        hit = fuller_kept_figure(spec, runs, fig_dir.parent, 'detections', len({r.key for t in triples for r in t}))
     return hit or draw(triples, labels(spec, triples), path, profile, images)
 
 

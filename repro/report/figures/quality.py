@@ -152,9 +152,9 @@ def teachers_figure(spec, runs, fig_dir: Path, name: str, title: str, purpose: s
     if not done:
         raise ReproError(f'no finished teacher run to {purpose} ({missing_note(missing)})')
     if missing:
-        from repro.report.figures import RUN_KEY, kept_figure
-        kept = kept_figure(spec, runs, fig_dir.parent, name)
-        if kept is not None and len(set(RUN_KEY.findall(kept.path.name))) > len(done):
+        from repro.report.figures import fuller_kept_figure
+        kept = fuller_kept_figure(spec, runs, fig_dir.parent, name, len(done))
+        if kept is not None:
             return done, {}, kept.path, kept
     path = fig_dir / f"{name}-{'-'.join(run.key for run, _ in done.values())}.png"
     return done, missing, path, cached_figure(name, title, path, [w for _, w in done.values()])
