@@ -58,6 +58,7 @@ def test_headline_counts_the_verdicts():
     assert C.headline(judged) == 'Claims: 5 hold, 1 contradicted, 2 inconclusive (of 8).'
     assert C.headline([result(C.HOLDS)]) == 'Claims: 1 holds (of 1).'
     assert C.headline([]) == 'Claims: this table states none.'
+    assert C.tally({C.INCONCLUSIVE: 2, C.HOLDS: 11}) == '11 hold, 2 inconclusive'  # CLAIM_VERDICTS order
 
 
 # --- the schema -----------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 """Strings from specs and run records reach the report pages escaped: a crafted label or error cannot inject HTML."""
+import re
+
 import yaml
 
 from repro.plan.dag import plan
@@ -57,3 +59,16 @@ def test_crafted_label_stays_literal_text_in_the_markdown_report(tmp_path, monke
     cell = re.split(r'(?<!\\)\|', row)[1].strip()
     assert re.sub(r'\\(.)', r'\1', cell) == MD_LABEL  # unescaped, the cell is the label as written
     assert not re.search(r'(?<!\\)<', text) and not re.search(r'(?<!\\)\]\(http', text)  # no live HTML or link
+
+
+def test_a_page_rendered_twice_from_the_same_records_is_the_same_file(tmp_path, monkeypatch):
+    spec = crafted_spec(tmp_path, monkeypatch, 'Stable', 'Rendered twice.', 'Student')
+    (run,) = plan(spec, 'tiny')
+    write_record(run.work_dir, {'run_key': run.key, 'status': 'failed', 'reason': 'x', 'rows': run.rows})
+    pages = []
+    for out in (tmp_path / 'a', tmp_path / 'b'):
+        write_report(spec, [run], 'tiny', out_dir=out, wandb='disabled', figures=False, echo=False)
+        pages.append((out / 'crosskd_table96.html').read_text())
+    assert pages[0] == pages[1]  # no random element ids (pandas Styler's default uuid)
+    ids = re.findall(r'<table id="([^"]+)"', pages[0])
+    assert len(ids) == 2 and len(set(ids)) == 2  # the rows and the runs tables, each its own ids

@@ -141,10 +141,15 @@ def claim_counts(judged: list[ClaimResult]) -> dict[str, int]:
     return {v: n for v, n in tally.items() if n}
 
 
+def tally(counts: dict[str, int]) -> str:
+    """'5 hold, 1 contradicted, 2 inconclusive' from claim_counts' verdict -> number (one claim 'holds')."""
+    words = {HOLDS: 'hold', CONTRADICTED: 'contradicted', INCONCLUSIVE: 'inconclusive', NOT_RUN: 'not run'}
+    return ', '.join(f'{counts[v]} {"holds" if v == HOLDS and counts[v] == 1 else words[v]}'
+                     for v in CLAIM_VERDICTS if counts.get(v))
+
+
 def headline(judged: list[ClaimResult]) -> str:
-    """'Claims: 5 hold, 1 contradicted, 2 inconclusive.'"""
+    """'Claims: 5 hold, 1 contradicted, 2 inconclusive (of 8).'"""
     if not judged:
         return 'Claims: this table states none.'
-    words = {HOLDS: 'hold', CONTRADICTED: 'contradicted', INCONCLUSIVE: 'inconclusive', NOT_RUN: 'not run'}
-    tally = ', '.join(f'{n} {words[v] if n != 1 or v != HOLDS else "holds"}' for v, n in claim_counts(judged).items())
-    return f'Claims: {tally} (of {len(judged)}).'
+    return f'Claims: {tally(claim_counts(judged))} (of {len(judged)}).'

@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from repro.report.tables.claims import CLAIM_VERDICTS, claim_counts
+from repro.report.tables.claims import claim_counts, tally
 from repro.report.tables.frames import TableReport, difference_cell, relative, table_title
 from repro.report.tables.render import page, write_text
 from repro.report.tables.results import VERDICTS, counts
@@ -72,16 +72,15 @@ def remove_rendered(out_dir: Path, slug: str) -> None:
 
 
 def _status(data: dict) -> str:
-    judged = data.get('claim_counts') or {}
-    claims = ', '.join(f'{judged[v]} {v}' for v in CLAIM_VERDICTS if judged.get(v))
+    claims = tally(data.get('claim_counts') or {})
     found = data.get('counts', {})
-    tally = (f'claims: {claims}; rows: ' if claims else '') + ', '.join(f'{found[v]} {v}' for v in VERDICTS
-                                                                       if found.get(v))
+    rows = ', '.join(f'{found[v]} {v}' for v in VERDICTS if found.get(v))
+    text = (f'claims: {claims}; rows: ' if claims else '') + rows
     order = data.get('ordering') or {}
     if order.get('rows', 0) >= 2:
         rho = order.get('rho')
-        tally += f"; Spearman {'n/a' if rho is None else f'{rho:.2f}'}, {order.get('flips', 0)} flip(s)"
-    return tally
+        text += f"; Spearman {'n/a' if rho is None else f'{rho:.2f}'}, {order.get('flips', 0)} flip(s)"
+    return text
 
 
 def write_index(out_dir: Path, profile: str, specs: dict | None = None, notes: dict[str, str] | None = None) -> Path:

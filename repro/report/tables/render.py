@@ -101,10 +101,12 @@ def _verdict_style(value: str) -> str:
     return f'background-color: {colour}' if colour else ''
 
 
-def html_table(frame: pd.DataFrame, verdicts: bool = False) -> str:
-    """The frame as an HTML table (pandas Styler), verdict cells coloured; no index column."""
+def html_table(frame: pd.DataFrame, name: str, verdicts: bool = False) -> str:
+    """The frame as an HTML table (pandas Styler), verdict cells coloured; no index column. `name` (unique on
+    the page) makes its element ids: Styler's default is a random uuid, which would change the page at every
+    render of the same records."""
     # cells and headers hold spec and record text (labels, error messages): escaped, never markup
-    styler = frame.style.hide(axis='index').format(escape='html').format_index(escape='html', axis=1)
+    styler = frame.style.set_uuid(name).hide(axis='index').format(escape='html').format_index(escape='html', axis=1)
     if verdicts and 'Verdict' in frame.columns:
         styler = styler.map(_verdict_style, subset=['Verdict'])
     return styler.to_html(table_attributes='class="report"')
@@ -123,10 +125,10 @@ def html_page(report: TableReport, out_dir: Path) -> str:
     for i, line in enumerate(header):
         caveat = i == 2 and not report.comparable
         parts.append(f'<p class="caveat">{e(line)}</p>' if caveat else f'<p>{e(line)}</p>')
-    parts.append(html_table(display_frame(report), verdicts=True))
+    parts.append(html_table(display_frame(report), 'rows', verdicts=True))
     parts += [f'<p class="footnote">{e(note)}</p>' for note in footnotes(report)]
     if report.claims:
-        parts += ['<h2>Claims</h2>', html_table(claims_frame(report), verdicts=True)]
+        parts += ['<h2>Claims</h2>', html_table(claims_frame(report), 'claims', verdicts=True)]
     parts.append(f'<p>Also as <a href="{report.slug}.md">Markdown</a>, <a href="{report.slug}.tex">LaTeX</a> and '
                  f'<a href="{report.slug}.csv">CSV</a>.</p>')
     for fig in report.figures:
@@ -136,7 +138,7 @@ def html_page(report: TableReport, out_dir: Path) -> str:
         parts.append(f'<p><i>{e(note)}</i></p>')
     footer = ['<footer><h2>Provenance</h2><ul>']
     footer += [f'<li><b>{e(label)}</b>: {e(text)}</li>' for label, text in provenance_lines(report)]
-    footer += ['</ul>', html_table(runs_frame(report)), '</footer>']
+    footer += ['</ul>', html_table(runs_frame(report), 'runs'), '</footer>']
     return page(report.title, '\n'.join(parts + footer))
 
 
