@@ -24,8 +24,8 @@ def test_index_lists_every_spec_as_not_run_before_anything_is_rendered(tmp_path)
 
 
 def test_index_counts_claims_as_the_reports_headline_does(tmp_path):
-    manifest = {'id': 'crosskd:table97', 'slug': 'crosskd_table97', 'title': 'T97', 'files': {'md': 'crosskd_table97.md'},
-                'claim_counts': {'holds': 11, 'inconclusive': 1}, 'counts': {'not comparable': 38}}
+    manifest = {'id': 'crosskd:table97', 'slug': 'crosskd_table97', 'title': 'T97',
+                'files': {'md': 'crosskd_table97.md'}, 'claim_counts': {'holds': 11, 'inconclusive': 1}, 'counts': {'not comparable': 38}}
     (tmp_path / 'crosskd_table97.json').write_text(json.dumps(manifest))
     rows = read_tables(write_index(tmp_path, 'tiny', specs={}))[0].set_index('Table')
     assert rows.loc['crosskd:table97', 'Status'] == 'claims: 11 hold, 1 inconclusive; rows: 38 not comparable'

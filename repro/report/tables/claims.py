@@ -142,9 +142,9 @@ def claim_counts(judged: list[ClaimResult]) -> dict[str, int]:
 
 
 def tally(counts: dict[str, int]) -> str:
-    """'5 hold, 1 contradicted, 2 inconclusive' from claim_counts' verdict -> number (one claim 'holds')."""
-    words = {HOLDS: 'hold', CONTRADICTED: 'contradicted', INCONCLUSIVE: 'inconclusive', NOT_RUN: 'not run'}
-    return ', '.join(f'{counts[v]} {"holds" if v == HOLDS and counts[v] == 1 else words[v]}'
+    """'5 hold, 1 contradicted, 2 inconclusive' from claim_counts' verdict -> number: each verdict as it reads,
+    but 'hold' after any count other than one."""
+    return ', '.join(f'{counts[v]} {"hold" if v == HOLDS and counts[v] != 1 else v}'
                      for v in CLAIM_VERDICTS if counts.get(v))
 
 
